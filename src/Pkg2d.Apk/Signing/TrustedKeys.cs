@@ -1,0 +1,114 @@
+using System.Collections.Immutable;
+using System.Security.Cryptography;
+
+namespace Pkg2d.Apk.Signing;
+
+/// <summary>
+/// The RSA public keys that signatures are checked against, by key name (the key file's name, which is also the name
+/// a signature entry carries). Keys are held as SubjectPublicKeyInfo bytes, so one instance is safe to share.
+/// </summary>
+public sealed class TrustedKeys
+{
+    private readonly ImmutableSortedDictionary<string, byte[]> _keys;
+
+    private TrustedKeys(ImmutableSortedDictionary<string, byte[]> keys) => _keys = keys;
+
+    public static TrustedKeys Empty { get; } = new(ImmutableSortedDictionary.Create<string, byte[]>(StringComparer.Ordinal));
+
+    public int Count => _keys.Count;
+
+    /// <summary>The key names, in ordinal order.</summary>
+    public IEnumerable<string> Names => _keys.Keys;
+
+    public bool Contains(string keyName) => _keys.ContainsKey(keyName);
+
+    /// <summary>
+    /// Loads every regular file (or symlink to one) of each directory as a PEM RSA public key named by its file name.
+    /// When two directories hold the same name, the first one wins. A file that is not such a key is an error.
+    /// </summary>
+    public static TrustedKeys Load(IEnumerable<string> directories)
+    {
+        var keys = Empty._keys.ToBuilder();
+        foreach (var directory in directories)
+        {
+            if (!Directory.Exists(directory))
+                throw new DirectoryNotFoundException($"trusted key directory '{directory}' does not exist");
+            foreach (var path in Directory.EnumerateFiles(directory).Order(StringComparer.Ordinal))
+            {
+                var name = Path.GetFileName(path);
+                if (!keys.ContainsKey(name))
+                    keys[name] = ReadKey(path);
+            }
+        }
+        return new TrustedKeys(keys.ToImmutable());
+    }
+
+    /// <summary>A copy that also trusts <paramref name="publicKey"/> under <paramref name="keyName"/>.</summary>
+    public TrustedKeys With(string keyName, RSA publicKey) =>
+        new(_keys.SetItem(keyName, publicKey.ExportSubjectPublicKeyInfo()));
+
+    /// <summary>
+    /// Checks an RSA PKCS#1 v1.5 signature over a precomputed hash. False when the key is unknown or the signature
+    /// does not match.
+    /// </summary>
+    public bool VerifyHash(string keyName, HashAlgorithmName hashAlgorithm, ReadOnlySpan<byte> hash, ReadOnlySpan<byte> signature)
+    {
+        if (!_keys.TryGetValue(keyName, out var spki))
+            return false;
+        using var rsa = RSA.Create();
+        rsa.ImportSubjectPublicKeyInfo(spki, out _);
+        return rsa.VerifyHash(hash, signature, hashAlgorithm, RSASignaturePadding.Pkcs1);
+    }
+
+    /// <summary>Checks <paramref name="signature"/> over data whose SHA-1 and SHA-256 the caller computed.</summary>
+    public bool Verify(ApkSignature signature, ReadOnlySpan<byte> sha1, ReadOnlySpan<byte> sha256) =>
+        VerifyHash(signature.KeyName, signature.HashAlgorithm, signature.SelectHash(sha1, sha256), signature.Value.Span);
+
+    /// <summary>
+    /// The first of <paramref name="signatures"/> that a trusted key verifies, or null with a sentence saying why
+    /// none did (and the key involved, if any).
+    /// </summary>
+    public ApkSignature? FindSigner(IReadOnlyList<ApkSignature> signatures, ReadOnlySpan<byte> sha1, ReadOnlySpan<byte> sha256,
+        out string problem, out string? keyName)
+    {
+        foreach (var signature in signatures)
+        {
+            if (Verify(signature, sha1, sha256))
+            {
+                problem = "";
+                keyName = signature.KeyName;
+                return signature;
+            }
+        }
+        if (signatures.Count == 0)
+        {
+            problem = "is not signed";
+            keyName = null;
+        }
+        else if (signatures.FirstOrDefault(s => Contains(s.KeyName)) is { } bad)
+        {
+            problem = $"has a signature by key {bad.KeyName} that does not verify";
+            keyName = bad.KeyName;
+        }
+        else
+        {
+            keyName = signatures[0].KeyName;
+            problem = $"is signed by key {string.Join(", ", signatures.Select(s => s.KeyName))}, which is not trusted";
+        }
+        return null;
+    }
+
+    private static byte[] ReadKey(string path)
+    {
+        try
+        {
+            using var rsa = RSA.Create();
+            rsa.ImportFromPem(File.ReadAllText(path));
+            return rsa.ExportSubjectPublicKeyInfo();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or CryptographicException)
+        {
+            throw new ApkFormatException($"trusted key {path}: not a readable PEM RSA public key: {e.Message}", e);
+        }
+    }
+}
