@@ -1,0 +1,83 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text.RegularExpressions;
+
+namespace Pkg2d.Oci;
+
+/// <summary>One named entry of a layout's index.json.</summary>
+public sealed record LayoutEntry(string Name, IOciArtifact Artifact);
+
+/// <summary>
+/// An OCI image layout as content, independent of where it is stored: named images (index.json entries carrying
+/// <c>org.opencontainers.image.ref.name</c>) and the set of their blobs, deduplicated by digest. It gives the exact
+/// bytes of <c>oci-layout</c>, <c>index.json</c> and every <c>blobs/sha256/&lt;hex&gt;</c>, for writers and for a
+/// filesystem that serves them directly.
+/// </summary>
+public sealed partial class Layout
+{
+    private static readonly byte[] LayoutFile = """{"imageLayoutVersion":"1.0.0"}"""u8.ToArray();
+
+    private readonly Dictionary<Digest, IBlob> _blobs = [];
+    private readonly byte[] _indexJson;
+
+    /// <summary>Entries are written to index.json sorted by name, so the order they are given in does not matter.</summary>
+    public Layout(IEnumerable<LayoutEntry> entries)
+    {
+        Entries = entries.OrderBy(e => e.Name, StringComparer.Ordinal).ToArray();
+        foreach (var entry in Entries)
+        {
+            if (!RefName().IsMatch(entry.Name))
+                throw new ArgumentException($"'{entry.Name}' is not a valid OCI reference name", nameof(entries));
+        }
+        if (Entries.GroupBy(e => e.Name).FirstOrDefault(g => g.Count() > 1) is { } duplicate)
+            throw new ArgumentException($"two images are named '{duplicate.Key}'", nameof(entries));
+
+        foreach (var blob in Entries.SelectMany(e => e.Artifact.Blobs))
+        {
+            var descriptor = blob.Descriptor;
+            if (!_blobs.TryAdd(descriptor.Digest, blob) && _blobs[descriptor.Digest].Descriptor.Size != descriptor.Size)
+                throw new ArgumentException(
+                    $"blob {descriptor.Digest} is declared with sizes {_blobs[descriptor.Digest].Descriptor.Size} and {descriptor.Size}",
+                    nameof(entries));
+        }
+        Blobs = _blobs.Values.OrderBy(b => b.Descriptor.Digest.Hex, StringComparer.Ordinal).ToArray();
+
+        Index = new ImageIndex(Entries.Select(e => e.Artifact.Descriptor with
+        {
+            Annotations = new Dictionary<string, string>(e.Artifact.Descriptor.Annotations ?? new Dictionary<string, string>())
+            {
+                [AnnotationKeys.RefName] = e.Name,
+            },
+        }).ToArray());
+        _indexJson = Index.ToJson();
+    }
+
+    public Layout(params LayoutEntry[] entries) : this((IEnumerable<LayoutEntry>)entries)
+    {
+    }
+
+    public IReadOnlyList<LayoutEntry> Entries { get; }
+
+    /// <summary>The index.json model; its manifests carry the ref name annotations.</summary>
+    public ImageIndex Index { get; }
+
+    /// <summary>Every distinct blob, sorted by digest.</summary>
+    public IReadOnlyList<IBlob> Blobs { get; }
+
+    /// <summary>The bytes of the <c>oci-layout</c> file.</summary>
+    public static ReadOnlyMemory<byte> OciLayoutJson => LayoutFile;
+
+    /// <summary>The bytes of <c>index.json</c>.</summary>
+    public ReadOnlyMemory<byte> IndexJson => _indexJson;
+
+    public bool TryGetBlob(Digest digest, [NotNullWhen(true)] out IBlob? blob) => _blobs.TryGetValue(digest, out blob);
+
+    public IBlob GetBlob(Digest digest) =>
+        _blobs.TryGetValue(digest, out var blob) ? blob : throw new KeyNotFoundException($"the layout has no blob {digest}");
+
+    /// <summary>The path of a blob inside a layout: <c>blobs/sha256/&lt;hex&gt;</c>.</summary>
+    public static string BlobPath(Digest digest) => $"blobs/{Digest.Algorithm}/{digest.Hex}";
+
+    // The image-spec's grammar for org.opencontainers.image.ref.name.
+    [GeneratedRegex(@"^[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*(?:/[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*)*$")]
+    private static partial Regex RefName();
+}
