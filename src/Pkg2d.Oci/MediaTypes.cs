@@ -30,4 +30,6 @@ public static class AnnotationKeys
     public const string RefName = "org.opencontainers.image.ref.name";
     public const string Created = "org.opencontainers.image.created";
     public const string Version = "org.opencontainers.image.version";
+    public const string Title = "org.opencontainers.image.title";
+    public const string Description = "org.opencontainers.image.description";
 }

@@ -7,6 +7,7 @@ public sealed class ApkDataEntry
 {
     internal ApkDataEntry(TarEntry entry, string path, string? linkTarget, string? sha1)
     {
+        Name = entry.Name;
         Path = path;
         Type = entry.EntryType;
         Mode = entry.Mode;
@@ -22,6 +23,9 @@ public sealed class ApkDataEntry
         if (entry is PosixTarEntry { EntryType: TarEntryType.CharacterDevice or TarEntryType.BlockDevice } device)
             (DeviceMajor, DeviceMinor) = (device.DeviceMajor, device.DeviceMinor);
     }
+
+    /// <summary>The entry name exactly as stored in the tar.</summary>
+    public string Name { get; }
 
     public string Path { get; }
 

@@ -1,0 +1,140 @@
+using System.Globalization;
+using Pkg2d.Image.Packages;
+using Pkg2d.Image.TopLayer;
+using Pkg2d.Oci;
+
+namespace Pkg2d.Image.Assembly;
+
+/// <summary>Everything that goes into one single-platform image.</summary>
+public sealed record ImageContent
+{
+    public required string Name { get; init; }
+    public required string Arch { get; init; }
+
+    /// <summary>The world the packages were resolved from (base world included).</summary>
+    public required IReadOnlyList<string> World { get; init; }
+
+    /// <summary>The packages in install order.</summary>
+    public required IReadOnlyList<PackageFacts> Packages { get; init; }
+
+    public required IReadOnlyList<string> Repositories { get; init; }
+    public required IReadOnlyList<KeyValuePair<string, byte[]>> Keys { get; init; }
+
+    /// <summary>The image's creation time; null means the newest package build date.</summary>
+    public DateTimeOffset? Created { get; init; }
+}
+
+/// <summary>Where a package layer's bytes come from, and how merged layers' digests are remembered.</summary>
+public interface ILayerSource
+{
+    /// <summary>The package's data member: the gzip bytes whose sha256 is <see cref="PackageFacts.LayerDigest"/>.</summary>
+    Stream OpenPackageData(PackageFacts package);
+
+    /// <summary>The digests of a merged layer, computed once (reading the members) and then remembered.</summary>
+    LayerDigests MergedLayerDigests(string key, IReadOnlyList<PackageFacts> members);
+}
+
+/// <summary>
+/// Assembles an OCI image from package facts: one layer per package (its own data member, byte for byte), the
+/// smallest packages merged when there are more than the layer budget allows, and the image's top layer.
+/// Needs no package bytes except to learn a merged layer's digest the first time.
+/// </summary>
+public static class ImageAssembler
+{
+    /// <summary>overlayfs and podman stop near 125 layers; this leaves room for images built on top.</summary>
+    public const int DefaultMaxLayers = 100;
+
+    public const string DefaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    public const string PackagesAnnotation = "dev.pkg2d.packages";
+    public const string WorldAnnotation = "dev.pkg2d.world";
+
+    public static OciImage Assemble(ImageContent content, ILayerSource source, int maxLayers = DefaultMaxLayers)
+    {
+        if (maxLayers < 2)
+            throw new ArgumentOutOfRangeException(nameof(maxLayers), "an image needs room for at least one package layer and the top layer");
+        var created = content.Created ?? DateTimeOffset.FromUnixTimeSeconds(content.Packages.Select(p => p.BuildDate).DefaultIfEmpty(0).Max());
+
+        var layers = new List<ILayer>();
+        var history = new List<HistoryEntry>();
+        foreach (var group in GroupLayers(content.Packages, maxLayers - 1))
+        {
+            if (group.Count == 1)
+            {
+                var package = group[0];
+                var digests = new LayerDigests(Digest.Parse(package.LayerDigest), package.DataLength, Digest.Parse(package.DiffId));
+                layers.Add(new Layer(digests, () => source.OpenPackageData(package)));
+            }
+            else
+            {
+                var digests = source.MergedLayerDigests(MergedLayer.KeyOf(group), group);
+                layers.Add(MergedLayer.Create(group, digests, source.OpenPackageData));
+            }
+            history.Add(new HistoryEntry
+            {
+                Created = created,
+                CreatedBy = "apk add " + string.Join(' ', group.Select(p => $"{p.Name}={p.Version}")),
+                Comment = group.Count == 1 ? "package " + group[0] : $"{group.Count} small packages merged into one layer",
+            });
+        }
+
+        layers.Add(TopLayer(content, created));
+        history.Add(new HistoryEntry { Created = created, CreatedBy = "pkg2d: apk database, busybox links, /.pkg install scripts" });
+
+        var config = new ImageConfig(Platform.FromAlpineArch(content.Arch))
+        {
+            Created = created,
+            Config = new ContainerConfig { Env = [DefaultPath], Cmd = ["/bin/sh"] },
+            History = history,
+        };
+        var annotations = new Dictionary<string, string>
+        {
+            [AnnotationKeys.Title] = content.Name,
+            [AnnotationKeys.Created] = created.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+            [WorldAnnotation] = string.Join(' ', content.World),
+            [PackagesAnnotation] = string.Join(' ', content.Packages.Select(p => $"{p.Name}-{p.Version}")),
+        };
+        return new OciImage(config, layers, annotations);
+    }
+
+    /// <summary>
+    /// One group per package in install order, except that when there are more packages than <paramref name="budget"/>
+    /// the smallest ones (by layer size, then name) form one merged group, placed where its first member would be.
+    /// </summary>
+    public static List<IReadOnlyList<PackageFacts>> GroupLayers(IReadOnlyList<PackageFacts> packages, int budget)
+    {
+        if (packages.Count <= budget)
+            return [.. packages.Select(p => (IReadOnlyList<PackageFacts>)[p])];
+        var mergeCount = packages.Count - budget + 1;
+        var merged = packages
+            .OrderBy(p => p.DataLength)
+            .ThenBy(p => p.Name, StringComparer.Ordinal)
+            .ThenBy(p => p.Key, StringComparer.Ordinal)
+            .Take(mergeCount)
+            .ToHashSet();
+        var groups = new List<IReadOnlyList<PackageFacts>>();
+        var mergedGroup = packages.Where(merged.Contains).ToArray();
+        foreach (var package in packages)
+        {
+            if (!merged.Contains(package))
+                groups.Add([package]);
+            else if (package == mergedGroup[0])
+                groups.Add(mergedGroup);
+        }
+        return groups;
+    }
+
+    private static Layer TopLayer(ImageContent content, DateTimeOffset created)
+    {
+        using var buffer = new MemoryStream();
+        TopLayerBuilder.Write(new TopLayerSpec
+        {
+            Packages = content.Packages,
+            World = content.World,
+            Repositories = content.Repositories,
+            Arch = content.Arch,
+            Keys = content.Keys,
+            Created = created,
+        }, buffer);
+        return Layer.FromBytes(buffer.ToArray(), MediaTypes.OciLayer);
+    }
+}

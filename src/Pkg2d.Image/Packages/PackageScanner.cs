@@ -1,0 +1,167 @@
+using System.Formats.Tar;
+using System.Security.Cryptography;
+using System.Text;
+using Pkg2d.Apk;
+using Pkg2d.Apk.Format;
+using Pkg2d.Apk.Index;
+using Pkg2d.Apk.Signing;
+using Pkg2d.Apk.Verification;
+using Pkg2d.Image.TopLayer;
+
+namespace Pkg2d.Image.Packages;
+
+/// <summary>
+/// Learns a package's <see cref="PackageFacts"/> in one pass over its `.apk`: the package is verified against its
+/// index entry (size, C:, signature, datahash) while its data tar is walked, hashed for the layer's diff_id and
+/// checked to be usable as a layer as it is.
+/// </summary>
+public static class PackageScanner
+{
+    private const string BusyboxPathsDir = "etc/busybox-paths.d/";
+
+    public static PackageFacts Scan(string apkPath, ApkIndexEntry entry, TrustedKeys keys, bool allowUntrusted, Action<string>? warn)
+    {
+        using var file = File.OpenRead(apkPath);
+        return Scan(file, entry, keys, allowUntrusted, warn);
+    }
+
+    public static PackageFacts Scan(Stream apk, ApkIndexEntry entry, TrustedKeys keys, bool allowUntrusted, Action<string>? warn)
+    {
+        DataWalk? walk = null;
+        var verified = PackageVerifier.Verify(apk, entry, keys, allowUntrusted, warn, data => walk = DataWalk.Run(data, entry));
+        // The walk ran before verification finished; only now may its findings be used.
+        if (walk is null)
+            throw new PackageVerificationException(entry.ToString(), entry.Repository, "format", "the package has no data member");
+        walk.ThrowIfInvalid();
+
+        var package = verified.Package;
+        var info = package.PkgInfo;
+        return new PackageFacts
+        {
+            Key = entry.Checksum?.Key ?? throw new ApkFormatException($"{entry}: the index entry has no C: checksum"),
+            Name = entry.Name,
+            Version = entry.Version,
+            Record = InstalledDatabase.RecordFields(entry.Fields),
+            DataOffset = package.DataMember.Offset,
+            DataLength = package.DataMember.Length,
+            LayerDigest = "sha256:" + Convert.ToHexStringLower(package.DataSha256),
+            DiffId = walk.DiffId,
+            DiffSize = walk.DiffSize,
+            BuildDate = info.BuildDate,
+            SignedBy = verified.SignedBy,
+            Replaces = info.Replaces,
+            ReplacesPriority = info.List("replaces_priority").Select(int.Parse).Cast<int?>().FirstOrDefault(),
+            Triggers = info.Triggers,
+            Files = walk.Files,
+            BusyboxLinks = walk.BusyboxLinks,
+            Scripts = package.Scripts.Select(s => new PackageScript(s.Key, s.Value)).ToArray(),
+        };
+    }
+
+    /// <summary>The walk over the decompressed data tar, collecting entries and the first reason it cannot be a layer.</summary>
+    private sealed class DataWalk
+    {
+        private readonly HashSet<string> _symlinks = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string?> _sha1ByPath = new(StringComparer.Ordinal);
+
+        public List<PackageFile> Files { get; } = [];
+        public List<string> BusyboxLinks { get; } = [];
+        public string DiffId { get; private set; } = "";
+        public long DiffSize { get; private set; }
+        private Exception? _error;
+
+        public static DataWalk Run(Stream data, ApkIndexEntry entry)
+        {
+            var walk = new DataWalk();
+            using var hashing = new HashingStream(data);
+            try
+            {
+                foreach (var item in ApkDataTar.Read(hashing, entry.ToString()))
+                    walk.Add(item, entry);
+            }
+            catch (Exception e) when (e is ApkFormatException or InvalidDataException or FormatException)
+            {
+                walk._error = e;
+            }
+            hashing.CopyTo(Stream.Null);
+            walk.DiffId = "sha256:" + Convert.ToHexStringLower(hashing.Hash());
+            walk.DiffSize = hashing.BytesRead;
+            return walk;
+        }
+
+        public void ThrowIfInvalid()
+        {
+            if (_error is not null)
+                throw _error;
+        }
+
+        private void Add(ApkDataEntry item, ApkIndexEntry entry)
+        {
+            if (_error is not null)
+                return;
+            var reason = Check(item);
+            if (reason is not null)
+            {
+                _error = new ApkFormatException($"package {entry} from {entry.Repository} cannot be a layer: data tar entry '{item.Name}' {reason}");
+                return;
+            }
+
+            var type = item.Type switch
+            {
+                TarEntryType.Directory => PackageFileType.Directory,
+                TarEntryType.SymbolicLink => PackageFileType.Symlink,
+                TarEntryType.HardLink => PackageFileType.HardLink,
+                _ when item.IsRegularFile => PackageFileType.File,
+                _ => PackageFileType.Other,
+            };
+            var sha1 = item.Sha1;
+            if (type == PackageFileType.File && (sha1 is null || item.Path.StartsWith(BusyboxPathsDir, StringComparison.Ordinal)))
+                sha1 = ReadContent(item, sha1);
+            else if (type == PackageFileType.Symlink)
+                sha1 ??= Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes(item.LinkTarget ?? "")));
+            else if (type == PackageFileType.HardLink)
+                sha1 ??= _sha1ByPath.GetValueOrDefault(item.LinkTarget ?? "");
+
+            if (type == PackageFileType.Symlink)
+                _symlinks.Add(item.Path);
+            _sha1ByPath[item.Path] = sha1;
+            Files.Add(new PackageFile(item.Path, type, (int)item.Mode, item.Uid, item.Gid, sha1, item.LinkTarget, item.Size));
+        }
+
+        /// <summary>Why an entry cannot be served as part of a layer as it is, or null.</summary>
+        private string? Check(ApkDataEntry item)
+        {
+            if (item.Name.StartsWith('/'))
+                return "has an absolute path";
+            var name = item.Path[(item.Path.LastIndexOf('/') + 1)..];
+            if (name.StartsWith(".wh.", StringComparison.Ordinal))
+                return "is named like an OCI whiteout, which would delete files of other layers";
+            for (var slash = item.Path.IndexOf('/'); slash > 0; slash = item.Path.IndexOf('/', slash + 1))
+            {
+                if (_symlinks.Contains(item.Path[..slash]))
+                    return $"lies under '{item.Path[..slash]}', a symlink of the same package, so unpacking would follow the link";
+            }
+            if (item.Type == TarEntryType.HardLink && !_sha1ByPath.ContainsKey(item.LinkTarget ?? ""))
+                return $"is a hard link to '{item.LinkTarget}', which is not an earlier entry of the package";
+            return null;
+        }
+
+        /// <summary>Hashes a file's content (old packages carry no checksums) and keeps busybox's applet list.</summary>
+        private string ReadContent(ApkDataEntry item, string? known)
+        {
+            if (item.Content is null)
+                return known ?? Convert.ToHexStringLower(SHA1.HashData([]));
+            if (!item.Path.StartsWith(BusyboxPathsDir, StringComparison.Ordinal))
+                return known ?? Convert.ToHexStringLower(SHA1.HashData(item.Content));
+            using var buffer = new MemoryStream();
+            item.Content.CopyTo(buffer);
+            foreach (var line in Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length).Split('\n'))
+            {
+                var path = line.Trim().TrimStart('/');
+                if (path.Length > 0 && !path.Contains(".."))
+                    BusyboxLinks.Add(path);
+            }
+            return known ?? Convert.ToHexStringLower(SHA1.HashData(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)));
+        }
+    }
+}

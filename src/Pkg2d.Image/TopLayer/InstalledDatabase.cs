@@ -1,0 +1,120 @@
+using System.Globalization;
+using System.Text;
+using Pkg2d.Image.Packages;
+
+namespace Pkg2d.Image.TopLayer;
+
+/// <summary>
+/// Writes `lib/apk/db/installed` exactly as apk-tools does: per package its index record, `r:`/`q:` from
+/// `.PKGINFO`, then each directory it owns (`F:`, with `M:` when not root:root 0755) followed by the files in it
+/// (`R:`, with `a:` when not root:root 0644, and `Z:` = Q1 + base64 SHA-1 of the content or link target).
+/// Directories come in the order the package first mentions them; files keep their tar order within a directory.
+/// </summary>
+public static class InstalledDatabase
+{
+    /// <summary>The index fields apk keeps in the installed database, in the order it writes them.</summary>
+    private const string RecordOrder = "CPVASITULomtckDpi";
+
+    public static void Write(TextWriter writer, IEnumerable<PackageFacts> packages)
+    {
+        foreach (var package in packages)
+        {
+            WriteEntry(writer, package);
+            writer.Write('\n');
+        }
+    }
+
+    public static byte[] ToBytes(IEnumerable<PackageFacts> packages)
+    {
+        using var writer = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
+        Write(writer, packages);
+        return new UTF8Encoding(false).GetBytes(writer.ToString());
+    }
+
+    /// <summary>The record fields of an index entry that belong in the installed database, in apk's order.</summary>
+    public static IReadOnlyList<IndexField> RecordFields(IEnumerable<KeyValuePair<char, string>> indexFields)
+    {
+        var byKey = new Dictionary<char, string>();
+        foreach (var (key, value) in indexFields)
+            byKey.TryAdd(key, value);
+        return RecordOrder.Where(byKey.ContainsKey).Select(k => new IndexField(k, byKey[k])).ToArray();
+    }
+
+    private static void WriteEntry(TextWriter writer, PackageFacts package)
+    {
+        foreach (var field in package.Record)
+            Line(writer, field.Key, field.Value);
+        if (package.Replaces.Count > 0)
+            Line(writer, 'r', string.Join(' ', package.Replaces));
+        if (package.ReplacesPriority is { } priority)
+            Line(writer, 'q', priority.ToString(CultureInfo.InvariantCulture));
+
+        foreach (var directory in GroupByDirectory(package.Files))
+        {
+            Line(writer, 'F', directory.Path);
+            if (directory.Entry is { } entry && !IsDefault(entry, 0b111_101_101))
+                Line(writer, 'M', Acl(entry));
+            foreach (var file in directory.Files)
+            {
+                Line(writer, 'R', file.Path[(file.Path.LastIndexOf('/') + 1)..]);
+                if (!IsDefault(file, 0b110_100_100))
+                    Line(writer, 'a', Acl(file));
+                if (file.Sha1 is { } sha1)
+                    Line(writer, 'Z', "Q1" + Convert.ToBase64String(Convert.FromHexString(sha1)));
+            }
+        }
+    }
+
+    /// <summary>A directory the package owns: its own tar entry (null when only implied by a file) and its files.</summary>
+    private sealed class DirectoryGroup(string path)
+    {
+        public string Path { get; } = path;
+        public PackageFile? Entry { get; set; }
+        public List<PackageFile> Files { get; } = [];
+    }
+
+    private static List<DirectoryGroup> GroupByDirectory(IReadOnlyList<PackageFile> files)
+    {
+        var groups = new List<DirectoryGroup>();
+        var byPath = new Dictionary<string, DirectoryGroup>(StringComparer.Ordinal);
+
+        DirectoryGroup Get(string path)
+        {
+            if (!byPath.TryGetValue(path, out var group))
+            {
+                group = new DirectoryGroup(path);
+                byPath.Add(path, group);
+                groups.Add(group);
+            }
+            return group;
+        }
+
+        foreach (var file in files)
+        {
+            if (file.Type == PackageFileType.Directory)
+            {
+                if (file.Path.Length > 0)
+                    Get(file.Path).Entry ??= file;
+            }
+            else
+            {
+                var slash = file.Path.LastIndexOf('/');
+                Get(slash < 0 ? "" : file.Path[..slash]).Files.Add(file);
+            }
+        }
+        return groups;
+    }
+
+    private static bool IsDefault(PackageFile file, int mode) => file.Uid == 0 && file.Gid == 0 && (file.Mode & 0b111_111_111_111) == mode;
+
+    private static string Acl(PackageFile file) =>
+        string.Create(CultureInfo.InvariantCulture, $"{file.Uid}:{file.Gid}:{Convert.ToString(file.Mode & 0b111_111_111_111, 8)}");
+
+    private static void Line(TextWriter writer, char key, string value)
+    {
+        writer.Write(key);
+        writer.Write(':');
+        writer.Write(value);
+        writer.Write('\n');
+    }
+}
