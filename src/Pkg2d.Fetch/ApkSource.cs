@@ -1,0 +1,82 @@
+using Pkg2d.Apk.Index;
+using Pkg2d.Apk.Signing;
+using Pkg2d.Resolve;
+
+namespace Pkg2d.Fetch;
+
+/// <summary>
+/// The packages of a set of repositories for one arch: their verified indexes, resolution of a world against them,
+/// and fetching of verified package files into the cache.
+/// </summary>
+public sealed class ApkSource : IDisposable
+{
+    private readonly RepositoryTransport _transport;
+    private readonly PackageFetcher _fetcher;
+    private readonly bool _offline;
+
+    private ApkSource(RepositorySet repositories, PackageCache cache, TrustedKeys keys, RepositoryTransport transport, RepositoryOptions options, Action<string>? warn)
+    {
+        Repositories = repositories;
+        Cache = cache;
+        Keys = keys;
+        _transport = transport;
+        _offline = options.Offline;
+        _fetcher = new PackageFetcher(
+            cache, transport, keys, repositories.PackageLocations, options.AllowUntrusted, options.MaxConcurrentDownloads,
+            options.Progress ?? (Console.IsErrorRedirected ? null : Console.Error), warn);
+    }
+
+    public RepositorySet Repositories { get; }
+
+    public string Arch => Repositories.Arch;
+
+    public PackageCache Cache { get; }
+
+    public TrustedKeys Keys { get; }
+
+    /// <summary>Every available package, repository by repository.</summary>
+    public IEnumerable<ApkIndexEntry> Packages => Repositories.Packages;
+
+    /// <summary>Loads and verifies the indexes of every repository the options name, for the options' arch.</summary>
+    public static async Task<ApkSource> OpenAsync(RepositoryOptions options, Action<string>? warn = null, CancellationToken cancellationToken = default)
+    {
+        var arch = AlpineArch.Validate(options.Arch ?? AlpineArch.Host());
+        var specs = options.ResolveRepositories();
+        var cache = new PackageCache(options.CacheDir ?? PackageCache.DefaultDirectory());
+        var keyDirs = options.KeysDirs.Count > 0 ? options.KeysDirs : RepositoryOptions.DefaultKeysDirs;
+        // A key folder given explicitly must exist; of the default ones, whichever exist are used.
+        var keys = TrustedKeys.Load(options.KeysDirs.Count > 0 ? keyDirs : keyDirs.Where(Directory.Exists));
+        if (keys.Count == 0 && !options.AllowUntrusted)
+            warn?.Invoke($"no trusted keys in {string.Join(", ", keyDirs)}: signed indexes and packages will be refused");
+        var transport = new RepositoryTransport(options.Transport);
+        try
+        {
+            var loader = new IndexLoader(transport, cache, keys, options.AllowUntrusted, options.Offline, warn);
+            var repositories = await loader.LoadAsync(specs, arch, cancellationToken);
+            return new ApkSource(repositories, cache, keys, transport, options, warn);
+        }
+        catch
+        {
+            transport.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The packages to install for a world (`name`, `name>=1.2`, `name@tag`...), in install order.</summary>
+    public Solution Resolve(IReadOnlyList<string> world) =>
+        new PackageSolver(Packages, Arch, Repositories.TagOf).Solve(world);
+
+    /// <summary>The verified cached files of the given packages, in the same order (downloaded as needed).</summary>
+    public Task<IReadOnlyList<FetchedPackage>> FetchAsync(IEnumerable<ApkIndexEntry> packages, CancellationToken cancellationToken = default)
+    {
+        if (_offline)
+        {
+            var missing = packages.Where(p => !File.Exists(Cache.PackagePath(p))).Select(p => p.ToString()).ToArray();
+            if (missing.Length > 0)
+                throw new FetchException($"offline, and not in the cache {Cache.PackagesDir}: {string.Join(", ", missing)}", Cache.PackagesDir);
+        }
+        return _fetcher.FetchAllAsync(packages, cancellationToken);
+    }
+
+    public void Dispose() => _transport.Dispose();
+}

@@ -1,0 +1,110 @@
+using Pkg2d.Apk.Index;
+using Pkg2d.Apk.Signing;
+
+namespace Pkg2d.Fetch;
+
+/// <summary>
+/// Loads and verifies the indexes of repositories for one arch, in parallel. Remote indexes are kept under
+/// `&lt;cache&gt;/indexes/` and used, re-verified, when the network fails or when working offline.
+/// </summary>
+public sealed class IndexLoader(
+    RepositoryTransport transport, PackageCache cache, TrustedKeys keys,
+    bool allowUntrusted = false, bool offline = false, Action<string>? warn = null)
+{
+    // An index is tens of MiB at most; anything larger is not an index.
+    private const long MaxIndexBytes = 512L << 20;
+
+    public async Task<RepositorySet> LoadAsync(IReadOnlyList<RepositorySpec> specs, string arch, CancellationToken cancellationToken = default)
+    {
+        AlpineArch.Validate(arch);
+        var loaded = await Task.WhenAll(specs.Select(spec => LoadAsync(spec, arch, cancellationToken)));
+        return new RepositorySet(arch, loaded);
+    }
+
+    public async Task<LoadedRepository> LoadAsync(RepositorySpec spec, string arch, CancellationToken cancellationToken = default)
+    {
+        // The package folders of every mirror, starting with the one whose index is read.
+        string[] FoldersFrom(int i) =>
+            spec.Mirrors.Skip(i).Concat(spec.Mirrors.Take(i)).Select(m => spec.PackageFolder(m, arch)).ToArray();
+
+        var failures = new List<FetchException>();
+        for (var i = 0; i < spec.Mirrors.Count; i++)
+        {
+            var location = spec.IndexLocation(spec.Mirrors[i], arch);
+            var folders = FoldersFrom(i);
+            try
+            {
+                var index = Location.IsHttp(location)
+                    ? await LoadRemoteAsync(spec, location, folders[0], cancellationToken)
+                    : Read(spec, location, location, folders[0]);
+                return new LoadedRepository(spec, index, location, folders);
+            }
+            catch (FetchException e)
+            {
+                failures.Add(e);
+            }
+        }
+
+        // No mirror could be reached: an earlier good copy is better than nothing (but a 404 means there is none).
+        for (var i = 0; i < spec.Mirrors.Count; i++)
+        {
+            var location = spec.IndexLocation(spec.Mirrors[i], arch);
+            var cached = cache.IndexPath(location);
+            if (Location.IsHttp(location) && File.Exists(cached) && (offline || !failures[i].IsNotFound))
+            {
+                if (!offline)
+                    warn?.Invoke($"{location}: {failures[i].Message}; using the cached copy from {File.GetLastWriteTimeUtc(cached):u}");
+                var folders = FoldersFrom(i);
+                return new LoadedRepository(spec, Read(spec, cached, location, folders[0]), location, folders);
+            }
+        }
+
+        var what = spec.Kind == RepositoryKind.Base ? $"repository {spec} has no index for arch {arch}" : $"repository {spec} has no index";
+        if (offline)
+            throw new RepositoryException($"{what} in the cache {cache.IndexesDir} (offline)");
+        if (failures.All(f => f.IsNotFound))
+            throw new RepositoryException($"{what}: {string.Join(", ", failures.Select(f => f.Location))} not found", failures[^1]);
+        throw new RepositoryException(
+            $"cannot load the index of repository {spec} for arch {arch}: {string.Join("; ", failures.Select(f => f.Message))}", failures[^1]);
+    }
+
+    private async Task<ApkIndex> LoadRemoteAsync(RepositorySpec spec, string location, string folder, CancellationToken cancellationToken)
+    {
+        if (offline)
+            throw new FetchException($"{location}: not downloaded (offline)", location);
+        var cached = cache.IndexPath(location);
+        var temp = PackageCache.TempPath(cache.IndexesDir, "index");
+        try
+        {
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None))
+                await transport.DownloadAsync(location, file, MaxIndexBytes, null, cancellationToken);
+            var index = Read(spec, temp, location, folder);
+            File.Move(temp, cached, overwrite: true);
+            return index;
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    private ApkIndex Read(RepositorySpec spec, string path, string source, string folder)
+    {
+        Stream stream;
+        try
+        {
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new FetchException($"{source}: no such file", source, null, e);
+        }
+        using (stream)
+        {
+            // A bad index (signature, format) is an error as it is, never a reason to try another copy.
+            return spec.Kind == RepositoryKind.IndexText
+                ? ApkIndexReader.ReadText(stream, folder, source, allowUntrusted, warn)
+                : ApkIndexReader.ReadSigned(stream, folder, source, keys, allowUntrusted, warn);
+        }
+    }
+}

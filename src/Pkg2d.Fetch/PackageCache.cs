@@ -1,0 +1,67 @@
+using System.Security.Cryptography;
+using System.Text;
+using Pkg2d.Apk.Index;
+
+namespace Pkg2d.Fetch;
+
+/// <summary>
+/// The download cache: `packages/&lt;C: key&gt;.apk` holds only packages that passed verification (they are written
+/// to a temp file beside and renamed into place), `indexes/` holds the last good copy of each remote index.
+/// </summary>
+public sealed class PackageCache
+{
+    public PackageCache(string root)
+    {
+        Root = Path.GetFullPath(root);
+        Directory.CreateDirectory(PackagesDir);
+        Directory.CreateDirectory(IndexesDir);
+        RemoveStaleTempFiles(PackagesDir);
+        RemoveStaleTempFiles(IndexesDir);
+    }
+
+    public string Root { get; }
+
+    public string PackagesDir => Path.Combine(Root, "packages");
+
+    public string IndexesDir => Path.Combine(Root, "indexes");
+
+    /// <summary>`$XDG_CACHE_HOME/pkg2d`, else `~/.cache/pkg2d`; `/var/cache/pkg2d` for root.</summary>
+    public static string DefaultDirectory()
+    {
+        if (Environment.IsPrivilegedProcess)
+            return "/var/cache/pkg2d";
+        var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        if (!string.IsNullOrEmpty(xdg) && Path.IsPathRooted(xdg))
+            return Path.Combine(xdg, "pkg2d");
+        return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "pkg2d");
+    }
+
+    /// <summary>Where a package is cached, keyed by its index checksum (two builds of one name-version never collide).</summary>
+    public string PackagePath(ApkIndexEntry entry) =>
+        Path.Combine(PackagesDir, KeyOf(entry) + ".apk");
+
+    /// <summary>Where the copy of a remote index is kept, by a hash of its URL.</summary>
+    public string IndexPath(string indexLocation)
+    {
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(indexLocation)))[..24];
+        return Path.Combine(IndexesDir, $"{hash}-{Location.Name(indexLocation)}");
+    }
+
+    /// <summary>A fresh temp file name in <paramref name="folder"/>, on the same file system as its final place.</summary>
+    public static string TempPath(string folder, string stem) =>
+        Path.Combine(folder, $".tmp-{stem}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}");
+
+    // Left by a process that was killed mid-download; a day is far longer than any download still running.
+    private static void RemoveStaleTempFiles(string folder)
+    {
+        foreach (var file in new DirectoryInfo(folder).EnumerateFiles(".tmp-*"))
+        {
+            if (file.LastWriteTimeUtc < DateTime.UtcNow.AddDays(-1))
+                file.Delete();
+        }
+    }
+
+    internal static string KeyOf(ApkIndexEntry entry) =>
+        entry.Checksum?.Key
+        ?? throw new RepositoryException($"package {entry} in {entry.Repository} has no C: checksum, so it cannot be verified");
+}

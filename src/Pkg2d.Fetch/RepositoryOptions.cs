@@ -1,0 +1,45 @@
+namespace Pkg2d.Fetch;
+
+/// <summary>Everything the command line says about where packages come from.</summary>
+public sealed record RepositoryOptions
+{
+    /// <summary>`--repo` values (`[@tag] location [mirror...]`), in order; with <see cref="RepositoriesFile"/> they come after it.</summary>
+    public IReadOnlyList<string> Repositories { get; init; } = [];
+
+    /// <summary>`--repositories-file`: an /etc/apk/repositories-style file.</summary>
+    public string? RepositoriesFile { get; init; }
+
+    /// <summary>`--arch`; null = this machine's.</summary>
+    public string? Arch { get; init; }
+
+    /// <summary>`--cache`; null = <see cref="PackageCache.DefaultDirectory"/>.</summary>
+    public string? CacheDir { get; init; }
+
+    /// <summary>`--keys-dir` folders of trusted `*.rsa.pub` keys; empty = /etc/apk/keys and /usr/share/apk/keys.</summary>
+    public IReadOnlyList<string> KeysDirs { get; init; } = [];
+
+    /// <summary>`--allow-untrusted`: accept unsigned or unknown-key indexes and packages (with a warning).</summary>
+    public bool AllowUntrusted { get; init; }
+
+    /// <summary>`--offline`: no downloads; indexes and packages come from the cache only.</summary>
+    public bool Offline { get; init; }
+
+    public int MaxConcurrentDownloads { get; init; } = 4;
+
+    public TransportOptions Transport { get; init; } = new();
+
+    /// <summary>The progress line's writer; null = stderr when it is a terminal, else none.</summary>
+    public TextWriter? Progress { get; init; }
+
+    public static IReadOnlyList<string> DefaultKeysDirs { get; } = ["/etc/apk/keys", "/usr/share/apk/keys"];
+
+    /// <summary>The repositories in effect: the file's, then `--repo`'s; Alpine's latest-stable when none is given.</summary>
+    public IReadOnlyList<RepositorySpec> ResolveRepositories()
+    {
+        var specs = new List<RepositorySpec>();
+        if (RepositoriesFile is { } file)
+            specs.AddRange(Fetch.RepositoriesFile.Load(file));
+        specs.AddRange(Repositories.Select(RepositorySpec.Parse));
+        return specs.Count > 0 ? specs : RepositorySpec.Defaults;
+    }
+}
