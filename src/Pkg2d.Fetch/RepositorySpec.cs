@@ -74,10 +74,14 @@ public sealed class RepositorySpec
 
     public override string ToString() => (Tag is null ? "" : $"@{Tag} ") + string.Join(' ', Mirrors);
 
+    /// <summary>
+    /// An index file is recognised by its name: `APKINDEX.tar.gz` or any `*.tar.gz` (saved copies are often renamed,
+    /// e.g. `v3.16-main-x86_64-APKINDEX.tar.gz`), and `APKINDEX` or `*APKINDEX` for plain text; anything else is a base.
+    /// </summary>
     private static RepositoryKind KindOf(string location) => Location.Name(location) switch
     {
-        "APKINDEX.tar.gz" => RepositoryKind.IndexArchive,
-        "APKINDEX" => RepositoryKind.IndexText,
+        var name when name.EndsWith(".tar.gz", StringComparison.Ordinal) => RepositoryKind.IndexArchive,
+        var name when name.EndsWith("APKINDEX", StringComparison.Ordinal) => RepositoryKind.IndexText,
         _ => RepositoryKind.Base,
     };
 }

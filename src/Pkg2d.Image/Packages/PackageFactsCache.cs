@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Pkg2d.Oci;
 
 namespace Pkg2d.Image.Packages;
 
@@ -21,15 +22,27 @@ public sealed class PackageFactsCache(string cacheDir)
 
     public string Directory { get; } = Path.Combine(cacheDir, Schema);
 
-    public PackageFacts? TryGet(string key)
+    public PackageFacts? TryGet(string key) => Read<PackageFacts>(key);
+
+    public void Put(PackageFacts facts) => Write(facts.Key, facts);
+
+    /// <summary>The digests of a merged layer (see MergedLayer), which cost a pass over its packages to learn.</summary>
+    public LayerDigests? TryGetMerged(string key) =>
+        Read<MergedFacts>(key) is { } merged ? new LayerDigests(Digest.Parse(merged.Digest), merged.Size, Digest.Parse(merged.Digest)) : null;
+
+    public void PutMerged(string key, LayerDigests digests) => Write(key, new MergedFacts(digests.Digest.ToString(), digests.Size));
+
+    private sealed record MergedFacts(string Digest, long Size);
+
+    private T? Read<T>(string key) where T : class
     {
         var path = PathOf(key);
         try
         {
             using var file = File.OpenRead(path);
-            return JsonSerializer.Deserialize<PackageFacts>(file, Options);
+            return JsonSerializer.Deserialize<T>(file, Options);
         }
-        catch (FileNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             return null;
         }
@@ -41,15 +54,15 @@ public sealed class PackageFactsCache(string cacheDir)
         }
     }
 
-    public void Put(PackageFacts facts)
+    private void Write<T>(string key, T value)
     {
         System.IO.Directory.CreateDirectory(Directory);
-        var path = PathOf(facts.Key);
+        var path = PathOf(key);
         var temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         try
         {
             using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-                JsonSerializer.Serialize(file, facts, Options);
+                JsonSerializer.Serialize(file, value, Options);
             File.Move(temp, path, overwrite: true);
         }
         finally

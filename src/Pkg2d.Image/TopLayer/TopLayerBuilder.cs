@@ -84,15 +84,17 @@ public static class TopLayerBuilder
     /// <summary>
     /// Busybox's post-install runs `busybox --install -s`, which links every applet to /bin/busybox where no file
     /// exists. Alpine's busybox lists those paths in etc/busybox-paths.d/busybox; the links are made here instead,
-    /// never over a file that a package owns.
+    /// never over a file that a package owns. An older busybox has no such list: then only /bin/sh is linked, so a
+    /// shell exists and /.pkg/install.sh can run busybox's own install script for the rest.
     /// </summary>
     private static void AddBusyboxLinks(TarLayerWriter tar, IReadOnlyList<PackageFacts> packages)
     {
         var owned = packages.SelectMany(p => p.Files).Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
-        foreach (var path in packages.SelectMany(p => p.BusyboxLinks).Distinct(StringComparer.Ordinal))
+        if (!owned.Contains("bin/busybox"))
+            return;
+        var links = packages.SelectMany(p => p.BusyboxLinks).DefaultIfEmpty("bin/sh").Distinct(StringComparer.Ordinal);
+        foreach (var path in links.Where(l => !owned.Contains(l)))
         {
-            if (owned.Contains(path))
-                continue;
             for (var slash = path.IndexOf('/'); slash > 0; slash = path.IndexOf('/', slash + 1))
                 tar.AddDirectory(path[..slash]);
             tar.AddSymlink(path, "/bin/busybox");
@@ -112,9 +114,10 @@ public static class TopLayerBuilder
             foreach (var script in package.Scripts)
                 tar.AddFile($"{dir}/{script.Name.TrimStart('.')}", script.Content, TarLayerWriter.File755);
         }
-        foreach (var phase in new[] { ".pre-install", ".post-install" })
+        // apk installs package by package: pre-install, the files, post-install; triggers run once all are in.
+        foreach (var package in packages)
         {
-            foreach (var package in packages.Where(p => p.Scripts.Any(s => s.Name == phase)))
+            foreach (var phase in new[] { ".pre-install", ".post-install" }.Where(phase => package.Scripts.Any(s => s.Name == phase)))
                 steps.Append($"run {package.Name}-{package.Version} {phase.TrimStart('.')} {package.Version}\n");
         }
         foreach (var package in packages.Where(p => p.Triggers.Count > 0 && p.Scripts.Any(s => s.Name == ".trigger")))
@@ -125,7 +128,7 @@ public static class TopLayerBuilder
     private const string InstallScript = """
         #!/bin/sh
         # Completes the installation of this image's packages, as apk would: every package's files are already in
-        # place, so this runs their pre-install and post-install scripts in install order, then their triggers.
+        # place, so this runs each package's pre-install and post-install scripts in install order, then the triggers.
         # Use it as `RUN /.pkg/install.sh` where scripts matter (users, groups, generated files).
         failed=0
         run() {
