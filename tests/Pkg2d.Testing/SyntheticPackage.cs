@@ -5,6 +5,15 @@ namespace Pkg2d.Testing;
 /// <summary>One data-tar entry of a synthetic package: a regular file, a directory or a symlink.</summary>
 public sealed record SyntheticFile(string Path, byte[]? Content = null, int Mode = 0b110_100_100, string? LinkTarget = null, bool IsDirectory = false)
 {
+    /// <summary>The owner written in the data tar (number and name, as abuild's fakeroot tar has them).</summary>
+    public int Uid { get; init; }
+
+    public int Gid { get; init; }
+
+    public string UserName { get; init; } = "root";
+
+    public string GroupName { get; init; } = "root";
+
     public static SyntheticFile Text(string path, string content, int mode = 0b110_100_100) =>
         new(path, Encoding.UTF8.GetBytes(content), mode);
 
@@ -57,6 +66,33 @@ public sealed class SyntheticPackage
 
     public string Description { get; init; } = "synthetic test package";
     public string License { get; init; } = "MIT";
+
+    /// <summary>`U:` / `url`; null = `https://example.invalid/&lt;name&gt;`.</summary>
+    public string? Url { get; init; }
+
+    /// <summary>`o:` / `origin`; null = the package's name.</summary>
+    public string? Origin { get; init; }
+
+    /// <summary>`m:` / `maintainer`; null = the test packager, with no `maintainer` line in `.PKGINFO`.</summary>
+    public string? Maintainer { get; init; }
+
+    /// <summary>`t:` / `builddate` in Unix seconds; null = the repository's fixed build time.</summary>
+    public long? BuildDate { get; init; }
+
+    /// <summary>`c:` / `commit`, written only when set.</summary>
+    public string? Commit { get; init; }
+
+    /// <summary>`r:` / `replaces`.</summary>
+    public List<string> Replaces { get; init; } = [];
+
+    /// <summary>`q:` / `replaces_priority`, written only when set.</summary>
+    public int? ReplacesPriority { get; init; }
+
+    /// <summary>
+    /// `I:` / `size`; null = the sum of the regular files' sizes. apk skips unpacking a package whose size is 0, so a
+    /// package of only symlinks needs one.
+    /// </summary>
+    public long? InstalledSize { get; init; }
     public List<string> Depends { get; init; } = [];
     public List<string> Provides { get; init; } = [];
     public List<string> InstallIf { get; init; } = [];

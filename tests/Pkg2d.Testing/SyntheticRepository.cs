@@ -2,6 +2,7 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
+using Pkg2d.Apk.Format;
 
 namespace Pkg2d.Testing;
 
@@ -35,6 +36,7 @@ public sealed class SyntheticRepository : IDisposable
     private readonly (RSA Key, string Name) _signer;
     private readonly bool _ownKey;
     private readonly List<SyntheticPackage> _packages = [];
+    private readonly List<string> _realPackages = [];
 
     /// <param name="arch">The arch folder and the packages' default arch.</param>
     /// <param name="ownKey">Sign with a key made for this repository alone, not the one shared by the test run.</param>
@@ -83,6 +85,16 @@ public sealed class SyntheticRepository : IDisposable
         return this;
     }
 
+    /// <summary>
+    /// Adds real `.apk` files (signed by whoever signed them): <see cref="Write"/> copies each unchanged into the arch
+    /// folder as `P-V.apk` and indexes it from its own `.PKGINFO`, control checksum and size.
+    /// </summary>
+    public SyntheticRepository AddFile(params string[] apkPaths)
+    {
+        _realPackages.AddRange(apkPaths);
+        return this;
+    }
+
     public string PathOf(SyntheticPackage package) => System.IO.Path.Combine(ArchDir, package.FileName);
 
     /// <summary>Writes every package added so far and the signed APKINDEX.tar.gz over them.</summary>
@@ -97,6 +109,11 @@ public sealed class SyntheticRepository : IDisposable
                 bytes = bytes[..(bytes.Length - Math.Max(8, built.DataMemberLength / 2))];
             File.WriteAllBytes(PathOf(package), bytes);
             index.Append(IndexRecord(package, built));
+            index.Append('\n');
+        }
+        foreach (var path in _realPackages)
+        {
+            index.Append(CopyRealPackage(path));
             index.Append('\n');
         }
         IndexText = index.ToString();
@@ -133,7 +150,8 @@ public sealed class SyntheticRepository : IDisposable
     /// <summary>Builds one package in memory, signed with this repository's key (or as its faults say).</summary>
     public BuiltPackage BuildPackage(SyntheticPackage package)
     {
-        var data = BuildDataTar(package, out var installedSize);
+        var data = BuildDataTar(package, out var contentSize);
+        var installedSize = package.InstalledSize ?? contentSize;
         var dataMember = Gzip(data);
         var datahash = Convert.ToHexStringLower(SHA256.HashData(dataMember));
         if (package.Faults.HasFlag(PackageFault.WrongDataHash))
@@ -149,6 +167,34 @@ public sealed class SyntheticRepository : IDisposable
         return new BuiltPackage([.. signatureMember, .. controlMember, .. dataMember], controlMember, installedSize, dataMember.Length);
     }
 
+    /// <summary>Copies a real package into the arch folder and returns the index record abuild's `apk index` would write for it.</summary>
+    private string CopyRealPackage(string path)
+    {
+        ApkPackage apk;
+        using (var file = File.OpenRead(path))
+            apk = ApkPackage.Read(file, path);
+        var info = apk.PkgInfo;
+        File.Copy(path, System.IO.Path.Combine(ArchDir, $"{info.PkgName}-{info.PkgVer}.apk"), overwrite: true);
+        var record = new StringBuilder();
+        record.Append($"C:Q1{Convert.ToBase64String(apk.ControlSha1)}\n");
+        record.Append($"P:{info.PkgName}\nV:{info.PkgVer}\nA:{info.Arch ?? Arch}\nS:{apk.TotalLength}\nI:{info.Size}\n");
+        foreach (var (key, field) in new[] { ('T', "pkgdesc"), ('U', "url"), ('L', "license"), ('o', "origin"),
+                     ('m', "maintainer"), ('t', "builddate"), ('c', "commit"), ('k', "provider_priority") })
+        {
+            if (info[field] is { } value)
+                record.Append($"{key}:{value}\n");
+        }
+        foreach (var (key, field) in new[] { ('D', "depend"), ('p', "provides"), ('i', "install_if"), ('r', "replaces") })
+        {
+            var items = info.List(field);
+            if (items.Count > 0)
+                record.Append($"{key}:{string.Join(' ', items)}\n");
+        }
+        if (info["replaces_priority"] is { } replacesPriority)
+            record.Append($"q:{replacesPriority}\n");
+        return record.ToString();
+    }
+
     private string IndexRecord(SyntheticPackage package, BuiltPackage built)
     {
         var sha1 = SHA1.HashData(built.ControlMember);
@@ -159,8 +205,10 @@ public sealed class SyntheticRepository : IDisposable
         record.Append($"C:Q1{Convert.ToBase64String(sha1)}\n");
         record.Append($"P:{package.Name}\nV:{package.Version}\nA:{package.Arch ?? Arch}\n");
         record.Append($"S:{size}\nI:{built.InstalledSize}\nT:{package.Description}\n");
-        record.Append($"U:https://example.invalid/{package.Name}\nL:{package.License}\no:{package.Name}\n");
-        record.Append($"m:Test <test@example.invalid>\nt:{BuildTime.ToUnixTimeSeconds()}\n");
+        record.Append($"U:{package.Url ?? $"https://example.invalid/{package.Name}"}\nL:{package.License}\no:{package.Origin ?? package.Name}\n");
+        record.Append($"m:{package.Maintainer ?? "Test <test@example.invalid>"}\nt:{package.BuildDate ?? BuildTime.ToUnixTimeSeconds()}\n");
+        if (package.Commit is { } commit)
+            record.Append($"c:{commit}\n");
         if (package.ProviderPriority is { } priority)
             record.Append($"k:{priority}\n");
         if (package.Depends.Count > 0)
@@ -169,6 +217,10 @@ public sealed class SyntheticRepository : IDisposable
             record.Append($"p:{string.Join(' ', package.Provides)}\n");
         if (package.InstallIf.Count > 0)
             record.Append($"i:{string.Join(' ', package.InstallIf)}\n");
+        if (package.Replaces.Count > 0)
+            record.Append($"r:{string.Join(' ', package.Replaces)}\n");
+        if (package.ReplacesPriority is { } replacesPriority)
+            record.Append($"q:{replacesPriority}\n");
         return record.ToString();
     }
 
@@ -191,9 +243,18 @@ public sealed class SyntheticRepository : IDisposable
         var info = new StringBuilder();
         info.Append("# Generated by abuild 3.12.0\n# using fakeroot version 1.32\n");
         info.Append($"pkgname = {package.Name}\npkgver = {package.Version}\npkgdesc = {package.Description}\n");
-        info.Append($"url = https://example.invalid/{package.Name}\nbuilddate = {BuildTime.ToUnixTimeSeconds()}\n");
+        info.Append($"url = {package.Url ?? $"https://example.invalid/{package.Name}"}\nbuilddate = {package.BuildDate ?? BuildTime.ToUnixTimeSeconds()}\n");
         info.Append($"packager = Test <test@example.invalid>\nsize = {installedSize}\narch = {package.Arch ?? Arch}\n");
-        info.Append($"origin = {package.Name}\nlicense = {package.License}\n");
+        info.Append($"origin = {package.Origin ?? package.Name}\n");
+        if (package.Commit is { } commit)
+            info.Append($"commit = {commit}\n");
+        if (package.Maintainer is { } maintainer)
+            info.Append($"maintainer = {maintainer}\n");
+        info.Append($"license = {package.License}\n");
+        foreach (var replace in package.Replaces)
+            info.Append($"replaces = {replace}\n");
+        if (package.ReplacesPriority is { } replacesPriority)
+            info.Append($"replaces_priority = {replacesPriority}\n");
         foreach (var depend in package.Depends)
             info.Append($"depend = {depend}\n");
         foreach (var provide in package.Provides)
@@ -243,10 +304,10 @@ public sealed class SyntheticRepository : IDisposable
                 }
                 entry.Mode = (UnixFileMode)file.Mode;
                 entry.ModificationTime = BuildTime;
-                entry.Uid = 0;
-                entry.Gid = 0;
-                entry.UserName = "root";
-                entry.GroupName = "root";
+                entry.Uid = file.Uid;
+                entry.Gid = file.Gid;
+                entry.UserName = file.UserName;
+                entry.GroupName = file.GroupName;
                 writer.WriteEntry(entry);
             }
         }
