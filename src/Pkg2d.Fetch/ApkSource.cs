@@ -43,11 +43,7 @@ public sealed class ApkSource : IDisposable
         var arch = AlpineArch.Validate(options.Arch ?? AlpineArch.Host());
         var specs = options.ResolveRepositories();
         var cache = new PackageCache(options.CacheDir ?? PackageCache.DefaultDirectory());
-        var keyDirs = options.KeysDirs.Count > 0 ? options.KeysDirs : RepositoryOptions.DefaultKeysDirs;
-        // A key folder given explicitly must exist; of the default ones, whichever exist are used.
-        var keys = TrustedKeys.Load(options.KeysDirs.Count > 0 ? keyDirs : keyDirs.Where(Directory.Exists));
-        if (keys.Count == 0 && !options.AllowUntrusted)
-            warn?.Invoke($"no trusted keys in {string.Join(", ", keyDirs)}: signed indexes and packages will be refused");
+        var keys = options.LoadTrustedKeys(warn);
         var transport = new RepositoryTransport(options.Transport);
         try
         {

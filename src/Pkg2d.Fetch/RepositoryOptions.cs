@@ -1,3 +1,5 @@
+using Pkg2d.Apk.Signing;
+
 namespace Pkg2d.Fetch;
 
 /// <summary>Everything the command line says about where packages come from.</summary>
@@ -32,6 +34,18 @@ public sealed record RepositoryOptions
     public TextWriter? Progress { get; init; }
 
     public static IReadOnlyList<string> DefaultKeysDirs { get; } = ["/etc/apk/keys", "/usr/share/apk/keys"];
+
+    /// <summary>The key folders in effect: those given (each must exist), else whichever default folders exist.</summary>
+    public IReadOnlyList<string> ResolveKeysDirs() => KeysDirs.Count > 0 ? KeysDirs : [.. DefaultKeysDirs.Where(Directory.Exists)];
+
+    /// <summary>The trusted keys of <see cref="ResolveKeysDirs"/>; a warning when there are none and untrusted input is refused.</summary>
+    public TrustedKeys LoadTrustedKeys(Action<string>? warn)
+    {
+        var keys = TrustedKeys.Load(ResolveKeysDirs());
+        if (keys.Count == 0 && !AllowUntrusted)
+            warn?.Invoke($"no trusted keys in {string.Join(", ", KeysDirs.Count > 0 ? KeysDirs : DefaultKeysDirs)}: signed indexes and packages will be refused (give --keys-dir)");
+        return keys;
+    }
 
     /// <summary>The repositories in effect: the file's, then `--repo`'s; Alpine's latest-stable when none is given.</summary>
     public IReadOnlyList<RepositorySpec> ResolveRepositories()

@@ -23,107 +23,96 @@ public sealed class EngineStats
 }
 
 /// <summary>
-/// The pipeline for one arch: resolve a world against the repositories, learn each package's facts (from the
-/// metadata cache, else by fetching and verifying it), and assemble the image. Package bytes are read only when a
-/// layer is opened, or to learn facts never seen before.
+/// An image resolved against the repositories: everything needed to assemble it again later without reading a
+/// repository index (the daemon keeps these across restarts).
+/// </summary>
+public sealed record ResolvedImage(
+    string Name, string Arch, IReadOnlyList<string> World, IReadOnlyList<ApkIndexEntry> Packages,
+    IReadOnlyList<string> Repositories, IReadOnlyList<string> IndexSigners);
+
+/// <summary>
+/// The pipeline for one arch: resolve a world against the repositories (their indexes are loaded on first need),
+/// learn each package's facts, and assemble the image. Package bytes are read only when a layer is opened, or to
+/// learn facts never seen before.
 /// </summary>
 public sealed class ImageEngine : IDisposable
 {
-    private readonly PackageFactsCache _facts;
-    private readonly PackageLayerSource _layers;
     private readonly RepositoryOptions _options;
     private readonly Action<string>? _warn;
+    private readonly SemaphoreSlim _opening = new(1, 1);
+    private ApkSource? _source;
 
-    private ImageEngine(ApkSource source, RepositoryOptions options, Action<string>? warn)
+    public ImageEngine(RepositoryOptions options, Action<string>? warn = null)
     {
-        Source = source;
-        _options = options;
+        Arch = AlpineArch.Validate(options.Arch ?? AlpineArch.Host());
+        _options = options with { Arch = Arch };
         _warn = warn;
-        _facts = new PackageFactsCache(Path.Combine(source.Cache.Root, "metadata"));
-        _layers = new PackageLayerSource(source, _facts);
+        Store = new PackageStore(_options, _options.LoadTrustedKeys(warn), Locations, warn);
     }
 
-    public ApkSource Source { get; }
+    public string Arch { get; }
 
-    public string Arch => Source.Arch;
+    public PackageStore Store { get; }
 
-    public EngineStats Stats { get; } = new();
+    public EngineStats Stats => Store.Stats;
 
-    public static async Task<ImageEngine> OpenAsync(RepositoryOptions options, Action<string>? warn = null, CancellationToken cancellationToken = default)
+    /// <summary>The repositories with their verified indexes, loaded once, when first needed.</summary>
+    public async Task<ApkSource> SourceAsync(CancellationToken cancellationToken = default)
     {
-        var source = await ApkSource.OpenAsync(options, warn, cancellationToken);
-        return new ImageEngine(source, options, warn);
+        await _opening.WaitAsync(cancellationToken);
+        try
+        {
+            return _source ??= await ApkSource.OpenAsync(_options, _warn, cancellationToken);
+        }
+        finally
+        {
+            _opening.Release();
+        }
     }
 
-    /// <summary>Resolves <paramref name="world"/> and assembles the image named <paramref name="name"/> from it.</summary>
-    public async Task<OciImage> BuildAsync(string name, IReadOnlyList<string> world, ImageOptions? options = null, CancellationToken cancellationToken = default)
+    public async Task<ResolvedImage> ResolveAsync(string name, IReadOnlyList<string> world, CancellationToken cancellationToken = default)
+    {
+        var source = await SourceAsync(cancellationToken);
+        var repositories = source.Repositories.Repositories;
+        return new ResolvedImage(
+            name, Arch, world, source.Resolve(world).Packages,
+            [.. repositories
+                .Where(r => r.Spec.Kind == RepositoryKind.Base && Location.IsHttp(r.Spec.Mirrors[0]))
+                .Select(r => (r.Tag is null ? "" : "@" + r.Tag + " ") + r.Spec.Mirrors[0])],
+            [.. repositories.Select(r => r.Index.SignedBy).OfType<string>().Distinct()]);
+    }
+
+    /// <summary>Assembles a resolved image: its packages' facts are learned as needed, no index is read.</summary>
+    public async Task<OciImage> AssembleAsync(ResolvedImage image, ImageOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new ImageOptions();
-        var packages = Source.Resolve(world).Packages;
-        var facts = await LearnAsync(packages, cancellationToken);
+        var facts = await Store.LearnAsync(image.Packages, cancellationToken);
         var content = new ImageContent
         {
-            Name = name,
-            Arch = Arch,
-            World = world,
+            Name = image.Name,
+            Arch = image.Arch,
+            World = image.World,
             Packages = facts,
-            Repositories = RepositoryLines(),
-            Keys = SigningKeys(facts),
+            Repositories = image.Repositories,
+            Keys = SigningKeys(image.IndexSigners.Concat(facts.Select(p => p.SignedBy).OfType<string>())),
             Created = options.Created,
         };
-        return ImageAssembler.Assemble(content, _layers, options.MaxLayers);
+        return ImageAssembler.Assemble(content, Store, options.MaxLayers);
     }
 
-    /// <summary>Each package's facts, in the given order: from the metadata cache, else fetched, verified and scanned.</summary>
-    public async Task<IReadOnlyList<PackageFacts>> LearnAsync(IReadOnlyList<ApkIndexEntry> packages, CancellationToken cancellationToken = default)
-    {
-        var facts = new PackageFacts?[packages.Count];
-        var missing = new List<int>();
-        for (var i = 0; i < packages.Count; i++)
-        {
-            var key = packages[i].Checksum?.Key
-                ?? throw new InvalidOperationException($"{packages[i]} from {packages[i].Repository} has no C: checksum");
-            facts[i] = _facts.TryGet(key);
-            if (facts[i] is null)
-                missing.Add(i);
-            else
-                Stats.Known();
-        }
-        if (missing.Count > 0)
-        {
-            var fetched = await Source.FetchAsync(missing.Select(i => packages[i]).ToArray(), cancellationToken);
-            await Parallel.ForEachAsync(Enumerable.Range(0, missing.Count), cancellationToken, (m, _) =>
-            {
-                var learned = PackageScanner.Scan(fetched[m].Path, packages[missing[m]], Source.Keys, _options.AllowUntrusted, _warn);
-                _facts.Put(learned);
-                facts[missing[m]] = learned;
-                Stats.Learned();
-                return ValueTask.CompletedTask;
-            });
-        }
-        for (var i = 0; i < packages.Count; i++)
-            _layers.Register(packages[i], facts[i]!);
-        return facts!;
-    }
+    public async Task<OciImage> BuildAsync(string name, IReadOnlyList<string> world, ImageOptions? options = null, CancellationToken cancellationToken = default) =>
+        await AssembleAsync(await ResolveAsync(name, world, cancellationToken), options, cancellationToken);
 
-    /// <summary>etc/apk/repositories for the image: the http(s) repositories used, as apk would list them.</summary>
-    private List<string> RepositoryLines() =>
-    [
-        .. Source.Repositories.Repositories
-            .Where(r => r.Spec.Kind == RepositoryKind.Base && Location.IsHttp(r.Spec.Mirrors[0]))
-            .Select(r => (r.Tag is null ? "" : "@" + r.Tag + " ") + r.Spec.Mirrors[0]),
-    ];
+    /// <summary>A package's download locations: every mirror of its repository once the indexes are loaded, else its index's folder.</summary>
+    private IReadOnlyList<string> Locations(ApkIndexEntry entry) =>
+        _source?.Repositories.PackageLocations(entry) ?? [Location.Combine(entry.Repository, entry.FileName)];
 
-    /// <summary>The public keys that signed the indexes and packages of the image, for etc/apk/keys.</summary>
-    private List<KeyValuePair<string, byte[]>> SigningKeys(IEnumerable<PackageFacts> packages)
+    /// <summary>The public keys with these names from the trusted key folders, for etc/apk/keys.</summary>
+    private List<KeyValuePair<string, byte[]>> SigningKeys(IEnumerable<string> names)
     {
-        var names = Source.Repositories.Repositories.Select(r => r.Index.SignedBy)
-            .Concat(packages.Select(p => p.SignedBy))
-            .OfType<string>()
-            .ToHashSet(StringComparer.Ordinal);
-        var dirs = _options.KeysDirs.Count > 0 ? _options.KeysDirs : RepositoryOptions.DefaultKeysDirs;
+        var dirs = _options.ResolveKeysDirs();
         var keys = new List<KeyValuePair<string, byte[]>>();
-        foreach (var name in names.Order(StringComparer.Ordinal))
+        foreach (var name in names.Distinct().Order(StringComparer.Ordinal))
         {
             if (dirs.Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists) is { } path)
                 keys.Add(new(name, File.ReadAllBytes(path)));
@@ -131,7 +120,12 @@ public sealed class ImageEngine : IDisposable
         return keys;
     }
 
-    public void Dispose() => Source.Dispose();
+    public void Dispose()
+    {
+        _source?.Dispose();
+        Store.Dispose();
+        _opening.Dispose();
+    }
 }
 
 /// <summary>How images are assembled.</summary>

@@ -40,7 +40,7 @@ public static class Exporter
         int fromCache = 0, learned = 0;
         foreach (var arch in arches.Distinct())
         {
-            using var engine = await ImageEngine.OpenAsync(request.Repositories with { Arch = arch }, warn, cancellationToken);
+            using var engine = new ImageEngine(request.Repositories with { Arch = arch }, warn);
             foreach (var spec in request.Images)
                 perImage[spec.Name].Add(await engine.BuildAsync(spec.Name, spec.WorldWith(request.BaseWorld), request.Image, cancellationToken));
             fromCache += engine.Stats.FactsFromCache;

@@ -1,0 +1,100 @@
+using System.Collections.Concurrent;
+using Pkg2d.Apk.Index;
+using Pkg2d.Apk.Signing;
+using Pkg2d.Fetch;
+using Pkg2d.Image.Assembly;
+using Pkg2d.Oci;
+
+namespace Pkg2d.Image.Packages;
+
+/// <summary>
+/// Packages as an image needs them: their facts (from the metadata cache, else fetched, verified and scanned once)
+/// and their layer bytes, which are the byte range of the data member in the verified package cache. A package not
+/// (or no longer) in the cache is fetched, and so verified, again before a byte of it is served.
+/// </summary>
+public sealed class PackageStore : ILayerSource, IDisposable
+{
+    private readonly ConcurrentDictionary<string, ApkIndexEntry> _entries = new(StringComparer.Ordinal);
+    private readonly RepositoryTransport _transport;
+    private readonly PackageFetcher _fetcher;
+    private readonly TrustedKeys _keys;
+    private readonly bool _allowUntrusted;
+    private readonly Action<string>? _warn;
+
+    /// <param name="locationsOf">Where a package can be downloaded, mirror by mirror; null: its index's folder.</param>
+    public PackageStore(RepositoryOptions options, TrustedKeys keys, Func<ApkIndexEntry, IReadOnlyList<string>>? locationsOf, Action<string>? warn)
+    {
+        Cache = new PackageCache(options.CacheDir ?? PackageCache.DefaultDirectory());
+        Facts = new PackageFactsCache(Path.Combine(Cache.Root, "metadata"));
+        _keys = keys;
+        _allowUntrusted = options.AllowUntrusted;
+        _warn = warn;
+        _transport = new RepositoryTransport(options.Transport);
+        _fetcher = new PackageFetcher(Cache, _transport, keys, locationsOf, options.AllowUntrusted, options.MaxConcurrentDownloads,
+            options.Progress ?? (Console.IsErrorRedirected ? null : Console.Error), warn);
+    }
+
+    public PackageCache Cache { get; }
+
+    public PackageFactsCache Facts { get; }
+
+    public EngineStats Stats { get; } = new();
+
+    /// <summary>Each package's facts, in the given order: from the metadata cache, else fetched, verified and scanned.</summary>
+    public async Task<IReadOnlyList<PackageFacts>> LearnAsync(IReadOnlyList<ApkIndexEntry> packages, CancellationToken cancellationToken = default)
+    {
+        var facts = new PackageFacts?[packages.Count];
+        var missing = new List<int>();
+        for (var i = 0; i < packages.Count; i++)
+        {
+            var key = packages[i].Checksum?.Key
+                ?? throw new InvalidOperationException($"{packages[i]} from {packages[i].Repository} has no C: checksum");
+            facts[i] = Facts.TryGet(key);
+            if (facts[i] is null)
+                missing.Add(i);
+            else
+                Stats.Known();
+        }
+        if (missing.Count > 0)
+        {
+            var fetched = await _fetcher.FetchAllAsync(missing.Select(i => packages[i]), cancellationToken);
+            await Parallel.ForEachAsync(Enumerable.Range(0, missing.Count), cancellationToken, (m, _) =>
+            {
+                var learned = PackageScanner.Scan(fetched[m].Path, packages[missing[m]], _keys, _allowUntrusted, _warn);
+                Facts.Put(learned);
+                facts[missing[m]] = learned;
+                Stats.Learned();
+                return ValueTask.CompletedTask;
+            });
+        }
+        for (var i = 0; i < packages.Count; i++)
+            _entries[facts[i]!.Key] = packages[i];
+        return facts!;
+    }
+
+    /// <summary>The verified package file, fetched first when the cache does not hold it.</summary>
+    public async Task<string> PackagePathAsync(PackageFacts package, CancellationToken cancellationToken = default)
+    {
+        var entry = _entries.GetValueOrDefault(package.Key)
+            ?? throw new InvalidOperationException($"package {package} is not part of any image built here");
+        var path = Cache.PackagePath(entry);
+        return File.Exists(path) ? path : (await _fetcher.FetchAsync(entry, cancellationToken)).Path;
+    }
+
+    public Stream OpenPackageData(PackageFacts package)
+    {
+        var path = PackagePathAsync(package).GetAwaiter().GetResult();
+        return new RangeStream(File.OpenRead(path), package.DataOffset, package.DataLength);
+    }
+
+    public LayerDigests MergedLayerDigests(string key, IReadOnlyList<PackageFacts> members)
+    {
+        if (Facts.TryGetMerged(key) is { } known)
+            return known;
+        var digests = MergedLayer.ComputeDigests(members, OpenPackageData);
+        Facts.PutMerged(key, digests);
+        return digests;
+    }
+
+    public void Dispose() => _transport.Dispose();
+}
