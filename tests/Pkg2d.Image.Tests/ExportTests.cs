@@ -218,6 +218,29 @@ public class ExportTests
         Assert.Equal("aarch64\n", File.ReadAllText(dir.Combine("bundle", "rootfs", "usr", "tool")));
     }
 
+    [ToolFact("podman")]
+    public async Task RealAlpineImageRunsInPodmanWithAShellAndApk()
+    {
+        using var repo = new MinirootfsRepository();
+        using var dir = new TempDirectory();
+        var layout = dir.Combine("layout");
+        await Exporter.ExportAsync(new ExportRequest
+        {
+            Output = layout,
+            Images = [new ImageSpec("alpine", repo.World)],
+            Repositories = new RepositoryOptions { Repositories = [repo.Base], Arch = MinirootfsRepository.Arch, KeysDirs = repo.KeysDirs, CacheDir = dir.Combine("cache") },
+        }, null);
+
+        using var podman = new Podman();
+        var output = podman.RunOk("run", "--rm", "--network", "none", "oci:" + layout + ":alpine", "/bin/sh", "-c", "ls -a / && apk info && ls -l /bin/ls");
+
+        foreach (var entry in new[] { "bin", "etc", "lib", "usr", "var", ".pkg" })
+            Assert.Contains(entry + "\n", output);
+        foreach (var name in repo.PackageNames)
+            Assert.Contains(name + "\n", output);
+        Assert.Contains("/bin/ls -> /bin/busybox", output);
+    }
+
     /// <summary>Recomputes every digest, size and diff_id of one image without the project's own OCI code.</summary>
     private static (JsonElement Manifest, JsonElement Config) CheckLayoutByHand(string layout, string name)
     {

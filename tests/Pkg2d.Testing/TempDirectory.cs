@@ -3,7 +3,9 @@ namespace Pkg2d.Testing;
 /// <summary>A fresh folder under the system temp folder, deleted with everything in it on dispose.</summary>
 public sealed class TempDirectory : IDisposable
 {
-    public TempDirectory(string prefix = "pkg2d-test-") => Path = Directory.CreateTempSubdirectory(prefix).FullName;
+    /// <remarks>Short and lowercase: podman derives an image name from an `oci:` layout's path (names are lowercase) and limits its runroot to 50 characters.</remarks>
+    public TempDirectory(string prefix = "pkg2d-test-") =>
+        Path = Directory.CreateDirectory(System.IO.Path.Combine(System.IO.Path.GetTempPath(), prefix + Guid.NewGuid().ToString("N")[..16])).FullName;
 
     public string Path { get; }
 
