@@ -1,0 +1,19 @@
+using Pkg2d.Oci;
+
+namespace Pkg2d.Serve;
+
+/// <summary>The layouts a mount serves. Implementations are called concurrently from FUSE requests.</summary>
+public interface ILayoutProvider
+{
+    /// <summary>
+    /// The layout of the configured images, served at the mount's top level. It may change over time: it is read
+    /// afresh for every request, so the getter must be cheap (return the current snapshot).
+    /// </summary>
+    Layout Root { get; }
+
+    /// <summary>
+    /// A one-image layout (ref <c>latest</c>) for an on-demand directory name such as <c>python3</c> or
+    /// <c>gcc,make,musl-dev</c>, or null when the world cannot be resolved (the provider logs why).
+    /// </summary>
+    ValueTask<Layout?> ForWorldAsync(string world, CancellationToken cancellationToken);
+}

@@ -1,0 +1,124 @@
+using System.Collections;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+
+namespace Pkg2d.Serve;
+
+/// <summary>Builds the host of <c>pkg2d serve</c>: configuration, logging, systemd integration and the mount.</summary>
+public static class ServeHost
+{
+    public const string DefaultConfigFile = "/etc/pkg2d/pkg2d.json";
+    public const string EnvironmentPrefix = "PKG2D_";
+
+    private static readonly Dictionary<string, string> Switches = new(StringComparer.Ordinal)
+    {
+        ["--mount"] = nameof(ServeOptions.MountPoint),
+        ["--cache"] = nameof(ServeOptions.CacheDirectory),
+        ["--cache-size"] = nameof(ServeOptions.CacheSize),
+        ["--allow-other"] = nameof(ServeOptions.AllowOther),
+        ["--log-level"] = nameof(ServeOptions.LogLevel),
+    };
+
+    /// <summary>
+    /// A host builder with, from lowest to highest precedence: <paramref name="configFile"/> (required when given;
+    /// else <see cref="DefaultConfigFile"/>, optional), environment variables <c>PKG2D_KEY</c> (for
+    /// <c>pkg2d:Key</c>; <c>__</c> separates levels, e.g. <c>PKG2D_IMAGES__0</c>), and <paramref name="args"/>:
+    /// <c>--mount DIR --cache DIR --cache-size SIZE --image IMAGE... --allow-other BOOL --log-level LEVEL</c>
+    /// (images given there replace the configured list) or any <c>--pkg2d:Key=value</c>.
+    /// Logs to the console, in the journal's format when systemd runs the process. When systemd runs it or
+    /// NOTIFY_SOCKET is set, the lifetime speaks sd_notify: READY=1 once the mount serves, STOPPING=1 on stop.
+    /// SIGTERM and SIGINT stop the host gracefully (unmount, exit 0). Run it with <c>builder.Build().RunAsync()</c>.
+    /// </summary>
+    /// <exception cref="FormatException">A configuration value does not parse.</exception>
+    public static HostApplicationBuilder CreateBuilder(string[] args, string? configFile, Func<IServiceProvider, ILayoutProvider> provider)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        var (switches, images, rest) = SplitArguments(args);
+        builder.Configuration
+            .AddJsonFile(Path.GetFullPath(configFile ?? DefaultConfigFile), optional: configFile is null, reloadOnChange: false)
+            .AddInMemoryCollection(FromEnvironment(Environment.GetEnvironmentVariables()))
+            .AddInMemoryCollection(switches)
+            .AddCommandLine(rest);
+
+        var options = ServeOptions.FromConfiguration(builder.Configuration);
+        if (images.Count > 0)
+            options = options with { Images = images };
+
+        var underSystemd = SystemdHelpers.IsSystemdService();
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
+        builder.Logging.SetMinimumLevel(options.LogLevel);
+        if (underSystemd || Environment.GetEnvironmentVariable("JOURNAL_STREAM") is not null)
+            builder.Logging.AddConsole(o => o.FormatterName = ConsoleFormatterNames.Systemd);
+        else
+            builder.Logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                o.UseUtcTimestamp = true;
+            });
+
+        // As UseSystemd does, but also for a notify socket given by anyone else than systemd (tests, supervisors).
+        if (underSystemd || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NOTIFY_SOCKET")))
+        {
+            builder.Services.AddSingleton<ISystemdNotifier, SystemdNotifier>();
+            builder.Services.AddSingleton<IHostLifetime, SystemdLifetime>();
+        }
+
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(provider);
+        builder.Services.AddSingleton(sp => new BlobCache(options.CacheDirectory, options.CacheSize, sp.GetService<ILogger<BlobCache>>()));
+        builder.Services.AddSingleton<LayoutFileSystem>();
+        builder.Services.AddSingleton<MountService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<MountService>());
+        return builder;
+    }
+
+    /// <summary>Environment variables <c>PKG2D_A__B=v</c> as configuration <c>pkg2d:A:B=v</c>.</summary>
+    internal static Dictionary<string, string?> FromEnvironment(IDictionary variables)
+    {
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (DictionaryEntry variable in variables)
+        {
+            if (variable.Key is string name && name.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase)
+                && name.Length > EnvironmentPrefix.Length)
+                values[$"{ServeOptions.SectionName}:{name[EnvironmentPrefix.Length..].Replace("__", ":", StringComparison.Ordinal)}"] =
+                    variable.Value as string;
+        }
+        return values;
+    }
+
+    /// <summary>The serve switches as configuration, the <c>--image</c> values, and what is left for the command-line provider.</summary>
+    internal static (Dictionary<string, string?> Switches, List<string> Images, string[] Remaining) SplitArguments(string[] args)
+    {
+        var switches = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        var images = new List<string>();
+        var rest = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var argument = args[i];
+            var equals = argument.IndexOf('=', StringComparison.Ordinal);
+            var name = equals > 0 ? argument[..equals] : argument;
+            if (name != "--image" && !Switches.ContainsKey(name))
+            {
+                rest.Add(argument);
+                continue;
+            }
+            string value;
+            if (equals > 0)
+                value = argument[(equals + 1)..];
+            else if (i + 1 < args.Length)
+                value = args[++i];
+            else
+                throw new FormatException($"the option {name} needs a value");
+            if (name == "--image")
+                images.Add(value);
+            else
+                switches[$"{ServeOptions.SectionName}:{Switches[name]}"] = value;
+        }
+        return (switches, images, rest.ToArray());
+    }
+}
