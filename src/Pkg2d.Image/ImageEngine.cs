@@ -42,12 +42,13 @@ public sealed class ImageEngine : IDisposable
     private readonly SemaphoreSlim _opening = new(1, 1);
     private ApkSource? _source;
 
-    public ImageEngine(RepositoryOptions options, Action<string>? warn = null)
+    /// <param name="keepPackages">Keep package files after their layers were read (see <see cref="PackageStore"/>).</param>
+    public ImageEngine(RepositoryOptions options, Action<string>? warn = null, bool keepPackages = true)
     {
         Arch = AlpineArch.Validate(options.Arch ?? AlpineArch.Host());
         _options = options with { Arch = Arch };
         _warn = warn;
-        Store = new PackageStore(_options, _options.LoadTrustedKeys(warn), Locations, warn);
+        Store = new PackageStore(_options, _options.LoadTrustedKeys(warn), Locations, warn, keepPackages);
     }
 
     public string Arch { get; }

@@ -25,7 +25,7 @@ public sealed partial class Layout
         Entries = entries.OrderBy(e => e.Name, StringComparer.Ordinal).ToArray();
         foreach (var entry in Entries)
         {
-            if (!RefName().IsMatch(entry.Name))
+            if (!IsValidRefName(entry.Name))
                 throw new ArgumentException($"'{entry.Name}' is not a valid OCI reference name", nameof(entries));
         }
         if (Entries.GroupBy(e => e.Name).FirstOrDefault(g => g.Count() > 1) is { } duplicate)
@@ -75,6 +75,9 @@ public sealed partial class Layout
         _blobs.TryGetValue(digest, out var blob) ? blob : throw new KeyNotFoundException($"the layout has no blob {digest}");
 
     /// <summary>The path of a blob inside a layout: <c>blobs/sha256/&lt;hex&gt;</c>.</summary>
+    /// <summary>Whether a name fits the image-spec's grammar for `org.opencontainers.image.ref.name`.</summary>
+    public static bool IsValidRefName(string name) => RefName().IsMatch(name);
+
     public static string BlobPath(Digest digest) => $"blobs/{Digest.Algorithm}/{digest.Hex}";
 
     // The image-spec's grammar for org.opencontainers.image.ref.name.

@@ -70,7 +70,7 @@ public static class ServeHost
 
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(provider);
-        builder.Services.AddSingleton(sp => new BlobCache(options.CacheDirectory, options.CacheSize, sp.GetService<ILogger<BlobCache>>()));
+        builder.Services.AddSingleton(sp => new BlobCache(Path.Combine(options.CacheDirectory, "blobs"), options.CacheSize, sp.GetService<ILogger<BlobCache>>()));
         builder.Services.AddSingleton<LayoutFileSystem>();
         builder.Services.AddSingleton<MountService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MountService>());

@@ -8,5 +8,6 @@ var root = new RootCommand("pkg2d: Alpine packages as OCI images, verified from 
     ResolveCommands.Resolve(common),
     ResolveCommands.Fetch(common),
     ExportCommand.Create(common),
+    ServeCommand.Create(common),
 };
 return await Cli.InvokeAsync(root, args);

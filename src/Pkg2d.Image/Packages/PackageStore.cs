@@ -20,10 +20,17 @@ public sealed class PackageStore : ILayerSource, IDisposable
     private readonly TrustedKeys _keys;
     private readonly bool _allowUntrusted;
     private readonly Action<string>? _warn;
+    private readonly bool _keepPackages;
 
     /// <param name="locationsOf">Where a package can be downloaded, mirror by mirror; null: its index's folder.</param>
-    public PackageStore(RepositoryOptions options, TrustedKeys keys, Func<ApkIndexEntry, IReadOnlyList<string>>? locationsOf, Action<string>? warn)
+    /// <param name="keepPackages">
+    /// False when layers are kept elsewhere (the daemon's blob cache): a package file is then deleted once its layer
+    /// has been read, so the blob cache's size limit bounds the disk used and an evicted layer is fetched again.
+    /// </param>
+    public PackageStore(RepositoryOptions options, TrustedKeys keys, Func<ApkIndexEntry, IReadOnlyList<string>>? locationsOf, Action<string>? warn,
+        bool keepPackages = true)
     {
+        _keepPackages = keepPackages;
         Cache = new PackageCache(options.CacheDir ?? PackageCache.DefaultDirectory());
         Facts = new PackageFactsCache(Path.Combine(Cache.Root, "metadata"));
         _keys = keys;
@@ -84,7 +91,9 @@ public sealed class PackageStore : ILayerSource, IDisposable
     public Stream OpenPackageData(PackageFacts package)
     {
         var path = PackagePathAsync(package).GetAwaiter().GetResult();
-        return new RangeStream(File.OpenRead(path), package.DataOffset, package.DataLength);
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 64 * 1024,
+            _keepPackages ? FileOptions.None : FileOptions.DeleteOnClose);
+        return new RangeStream(file, package.DataOffset, package.DataLength);
     }
 
     public LayerDigests MergedLayerDigests(string key, IReadOnlyList<PackageFacts> members)

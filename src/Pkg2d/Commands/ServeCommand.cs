@@ -1,0 +1,94 @@
+using System.CommandLine;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Pkg2d.Fetch;
+using Pkg2d.Serve;
+using Pkg2d.Serving;
+
+namespace Pkg2d.Commands;
+
+/// <summary>`pkg2d serve`: the daemon that mounts the virtual OCI layout.</summary>
+internal static class ServeCommand
+{
+    public static Command Create(CommonOptions common)
+    {
+        var config = new Option<string?>("--config") { Description = $"Configuration file (JSON); default: {ServeHost.DefaultConfigFile} when it exists." };
+        var mount = new Option<string?>("--mount") { Description = "Mount point; default /mnt/pkg2." };
+        var cacheSize = new Option<string?>("--cache-size") { Description = "Size limit of the layer blob cache, e.g. 10G or 512M (least recently used blobs go first)." };
+        var image = new Option<string[]>("--image")
+        {
+            Description = "An image for the top level, NAME or NAME=WORLD as in export. Repeatable; replaces the configured list.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var allowOther = new Option<bool?>("--allow-other") { Description = "Let other users read the mount (default true)." };
+        var logLevel = new Option<string?>("--log-level") { Description = "Trace, Debug, Information, Warning, Error or Critical." };
+
+        var command = new Command("serve", "Mount a read-only OCI layout whose images are built from Alpine packages on demand: "
+            + "/index.json names the configured images, /<world>/ is a layout for any package list. Stops cleanly on SIGTERM/SIGINT.");
+        common.AddTo(command);
+        foreach (var option in new Option[] { config, mount, cacheSize, image, allowOther, logLevel })
+            command.Options.Add(option);
+        command.SetAction(async (result, _) =>
+        {
+            var args = new List<string>();
+            void Add(string name, string? value)
+            {
+                if (value is not null)
+                    args.AddRange([name, value]);
+            }
+            Add("--mount", result.GetValue(mount));
+            Add("--cache", result.GetValue(common.Cache));
+            Add("--cache-size", result.GetValue(cacheSize));
+            Add("--allow-other", result.GetValue(allowOther)?.ToString());
+            Add("--log-level", result.GetValue(logLevel));
+            foreach (var value in result.GetValue(image) ?? [])
+                Add("--image", value);
+            var repositories = common.Read(result);
+            AddList(args, "Repositories", repositories.Repositories);
+            AddList(args, "KeysDirs", repositories.KeysDirs);
+            Add("--pkg2d:RepositoriesFile", repositories.RepositoriesFile);
+            Add("--pkg2d:Arch", repositories.Arch);
+            if (repositories.AllowUntrusted)
+                Add("--pkg2d:AllowUntrusted", "true");
+            if (repositories.Offline)
+                Add("--pkg2d:Offline", "true");
+
+            var builder = ServeHost.CreateBuilder([.. args], result.GetValue(config), services =>
+            {
+                var options = services.GetRequiredService<ServeOptions>();
+                var provider = new EngineLayoutProvider(options, RepositoryOptionsFrom(services.GetRequiredService<IConfiguration>()),
+                    services.GetRequiredService<ILogger<EngineLayoutProvider>>());
+                provider.InitializeAsync(options.Images, CancellationToken.None).GetAwaiter().GetResult();
+                return provider;
+            });
+            await builder.Build().RunAsync();
+            return Environment.ExitCode;
+        });
+        return command;
+    }
+
+    private static void AddList(List<string> args, string key, IReadOnlyList<string> values)
+    {
+        for (var i = 0; i < values.Count; i++)
+            args.AddRange([$"--{ServeOptions.SectionName}:{key}:{i}", values[i]]);
+    }
+
+    /// <summary>Where packages come from, from the same configuration as the rest of the daemon's settings.</summary>
+    private static RepositoryOptions RepositoryOptionsFrom(IConfiguration configuration)
+    {
+        var section = configuration.GetSection(ServeOptions.SectionName);
+        string[] List(string key) => [.. section.GetSection(key).GetChildren().Select(c => c.Value).OfType<string>()];
+        return new RepositoryOptions
+        {
+            Repositories = List("Repositories"),
+            RepositoriesFile = section["RepositoriesFile"],
+            Arch = section["Arch"],
+            KeysDirs = List("KeysDirs"),
+            AllowUntrusted = section.GetValue<bool>("AllowUntrusted"),
+            Offline = section.GetValue<bool>("Offline"),
+            Progress = TextWriter.Null,
+        };
+    }
+}
