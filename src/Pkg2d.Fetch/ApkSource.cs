@@ -13,6 +13,8 @@ public sealed class ApkSource : IDisposable
     private readonly RepositoryTransport _transport;
     private readonly PackageFetcher _fetcher;
     private readonly bool _offline;
+    // Building the solver's tables costs far more than one resolution: build them once per set of indexes.
+    private readonly Lazy<PackageSolver> _solver;
 
     private ApkSource(RepositorySet repositories, PackageCache cache, TrustedKeys keys, RepositoryTransport transport, RepositoryOptions options, Action<string>? warn)
     {
@@ -21,6 +23,7 @@ public sealed class ApkSource : IDisposable
         Keys = keys;
         _transport = transport;
         _offline = options.Offline;
+        _solver = new Lazy<PackageSolver>(() => new PackageSolver(Packages, Arch, Repositories.TagOf));
         _fetcher = new PackageFetcher(
             cache, transport, keys, repositories.PackageLocations, options.AllowUntrusted, options.MaxConcurrentDownloads,
             options.Progress ?? (Console.IsErrorRedirected ? null : Console.Error), warn);
@@ -59,8 +62,7 @@ public sealed class ApkSource : IDisposable
     }
 
     /// <summary>The packages to install for a world (`name`, `name>=1.2`, `name@tag`...), in install order.</summary>
-    public Solution Resolve(IReadOnlyList<string> world) =>
-        new PackageSolver(Packages, Arch, Repositories.TagOf).Solve(world);
+    public Solution Resolve(IReadOnlyList<string> world) => _solver.Value.Solve(world);
 
     /// <summary>The verified cached files of the given packages, in the same order (downloaded as needed).</summary>
     public Task<IReadOnlyList<FetchedPackage>> FetchAsync(IEnumerable<ApkIndexEntry> packages, CancellationToken cancellationToken = default)

@@ -134,7 +134,7 @@ public sealed class FuseMount : IAsyncDisposable
             if (!existing.FileSystemType.StartsWith("fuse", StringComparison.Ordinal) || attempt >= 8)
                 throw new InvalidOperationException(inUse);
             // A hung server would block stat for good: give it a few seconds, then call the mount live.
-            var stat = Task.Run(() => Native.StatError(mountPoint));
+            var stat = Task.Run(() => Native.StatfsError(mountPoint));
             if (!stat.Wait(TimeSpan.FromSeconds(5)))
                 throw new InvalidOperationException(inUse + " whose server does not answer");
             if (stat.Result != Native.ENOTCONN)

@@ -35,9 +35,6 @@ internal static unsafe class Native
     [DllImport("libc", SetLastError = true)]
     public static extern int umount2(string target, int flags);
 
-    [DllImport("libc", SetLastError = true, EntryPoint = "stat")]
-    private static extern int stat(string path, byte* buffer);
-
     [DllImport("libc")]
     public static extern uint geteuid();
 
@@ -77,11 +74,18 @@ internal static unsafe class Native
     public static string Describe(int errno) => $"{Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})";
 
     /// <summary>The errno of stat(2) on <paramref name="path"/>, 0 when it succeeds.</summary>
-    public static int StatError(string path)
+    /// <summary>
+    /// The errno of statfs(2) on a path, 0 on success. statfs always reaches a FUSE server (stat may be answered
+    /// from attributes the kernel cached), so it tells a live mount from one whose server is gone (ENOTCONN).
+    /// </summary>
+    public static int StatfsError(string path)
     {
         byte* buffer = stackalloc byte[256];
-        return stat(path, buffer) == 0 ? 0 : LastError;
+        return statfs(path, buffer) == 0 ? 0 : LastError;
     }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int statfs(string path, byte* buffer);
 
     /// <summary>A connected unix socket pair; only the second end is inherited by child processes.</summary>
     public static (int Ours, int Theirs) SocketPair()
