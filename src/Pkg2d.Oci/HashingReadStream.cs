@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 namespace Pkg2d.Oci;
 
 /// <summary>A read-only pass-through stream that SHA-256-hashes and counts every byte read from it.</summary>
-internal sealed class HashingReadStream(Stream inner, bool leaveOpen = false) : Stream
+public sealed class HashingReadStream(Stream inner, bool leaveOpen = false) : Stream
 {
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 

@@ -8,7 +8,7 @@ public class CliTests
 {
     private static readonly string Pkg2dDll = Path.Combine(AppContext.BaseDirectory, "pkg2d.dll");
 
-    private static (int ExitCode, string Output, string Error) Pkg2d(params string[] arguments) => Tool.Run("dotnet", [Pkg2dDll, .. arguments]);
+    private static (int ExitCode, string Output, string Errors) Pkg2d(params string[] arguments) => Tool.Run("dotnet", [Pkg2dDll, .. arguments]);
 
     private static string[] X86Index => ["--repo", Fixtures.X86_64Index, "--arch", "x86_64", "--keys-dir", Fixtures.KeysDir];
 
@@ -69,12 +69,12 @@ public class CliTests
         using var noKeys = new TempDirectory();
         var refused = Pkg2d("resolve", "--repo", Fixtures.X86_64Index, "--arch", "x86_64", "--keys-dir", noKeys.Path, "musl");
         Assert.Equal(1, refused.ExitCode);
-        Assert.Contains("v3.16.3-main-x86_64-APKINDEX.tar.gz", refused.Error);
+        Assert.Contains("v3.16.3-main-x86_64-APKINDEX.tar.gz", refused.Errors);
 
         var allowed = Pkg2d("resolve", "--repo", Fixtures.X86_64Index, "--arch", "x86_64", "--keys-dir", noKeys.Path, "--allow-untrusted", "musl");
         Assert.Equal(0, allowed.ExitCode);
         Assert.Equal("musl 1.2.3-r2\n", allowed.Output);
-        Assert.Contains("warning", allowed.Error);
+        Assert.Contains("warning", allowed.Errors);
     }
 
     [FixtureFact]

@@ -120,7 +120,7 @@ public sealed class ServeTests : IDisposable
             Tool.Run("skopeo", ["copy", "oci:" + Mount + ":" + (i % 2 == 0 ? "alpine-base" : "ssh"), "dir:" + _dir.Combine("copy" + i)]))).ToArray();
         Task.WaitAll(copies);
 
-        Assert.All(copies, c => Assert.True(c.Result.ExitCode == 0, c.Result.Error));
+        Assert.All(copies, c => Assert.True(c.Result.ExitCode == 0, c.Result.Errors));
         Assert.Equal(0, PackageRequests - before);
         foreach (var name in new[] { "alpine-base", "ssh" })
         {

@@ -18,9 +18,9 @@ public sealed class FuseMountTests
         Assert.Equal(fs.Big, await File.ReadAllBytesAsync(mounted.Path("big.bin")));
         Assert.Equal(TestFileSystem.Nested, await File.ReadAllBytesAsync(mounted.Path("dir/nested.txt")));
 
-        var cat = await Mounted.RunAsync("cat", mounted.Path("hello.txt"));
+        var cat = await Tool.RunAsync("cat", mounted.Path("hello.txt"));
         Assert.Equal((0, "hello, world\n"), (cat.ExitCode, cat.Output));
-        var sum = await Mounted.RunAsync("sha256sum", mounted.Path("big.bin"));
+        var sum = await Tool.RunAsync("sha256sum", mounted.Path("big.bin"));
         Assert.Equal(0, sum.ExitCode);
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(fs.Big)), sum.Output.Split(' ')[0]);
         Assert.True(fs.LargestRead >= 128 * 1024, $"largest read was {fs.LargestRead} bytes");
@@ -60,9 +60,9 @@ public sealed class FuseMountTests
         Assert.False(File.Exists(mounted.Path("missing.txt")));
         Assert.Equal(DateTime.UnixEpoch, File.GetLastWriteTimeUtc(mounted.Path("hello.txt")));
 
-        var stat = await Mounted.RunAsync("stat", "-c", "%s %a %F %h", mounted.Path("big.bin"), mounted.Path("dir"));
+        var stat = await Tool.RunAsync("stat", "-c", "%s %a %F %h", mounted.Path("big.bin"), mounted.Path("dir"));
         Assert.Equal($"{mounted.FileSystem.Big.Length} 444 regular file 1\n0 555 directory 2\n", stat.Output);
-        var statfs = await Mounted.RunAsync("stat", "-f", "-c", "%T %S", mounted.Root);
+        var statfs = await Tool.RunAsync("stat", "-f", "-c", "%T %S", mounted.Root);
         Assert.Equal((0, "fuseblk 4096\n"), (statfs.ExitCode, statfs.Output));
 
         const int ENODATA = 61;
@@ -79,7 +79,7 @@ public sealed class FuseMountTests
         Assert.Equal(["nested.txt"], Directory.GetFiles(mounted.Path("dir")).Select(Path.GetFileName));
         Assert.Equal(["dir"], Directory.GetDirectories(mounted.Root).Select(Path.GetFileName));
 
-        var ls = await Mounted.RunAsync("ls", "-a", mounted.Root);
+        var ls = await Tool.RunAsync("ls", "-a", mounted.Root);
         Assert.Equal([".", "..", .. TestFileSystem.RootEntries.Order(StringComparer.Ordinal)],
             ls.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal));
 
@@ -129,7 +129,7 @@ public sealed class FuseMountTests
 
         // Same size and time as before: only dropping the page cache at open can show the new bytes.
         mounted.FileSystem.Changing = "version six, longer\n";
-        Assert.Equal("version six, longer\n", (await Mounted.RunAsync("cat", path)).Output);
+        Assert.Equal("version six, longer\n", (await Tool.RunAsync("cat", path)).Output);
         Assert.Equal("version six, longer\n", await File.ReadAllTextAsync(path));
     }
 
@@ -176,7 +176,7 @@ public sealed class FuseMountTests
                 close(fd);
             }
         }
-        var cat = await Mounted.RunAsync("cat", mounted.Path("broken.bin"));
+        var cat = await Tool.RunAsync("cat", mounted.Path("broken.bin"));
         Assert.NotEqual(0, cat.ExitCode);
         Assert.Contains("Input/output error", cat.Errors);
         Assert.Contains(mounted.Log, line => line.Contains("/throws.bin") && line.Contains("fails on purpose"));
@@ -228,7 +228,7 @@ public sealed class FuseMountTests
                 $"fd={fd},rootmode=40000,user_id=0,group_id=0");
             Native.close(fd);
             Assert.Equal(0, mounted);
-            Assert.Equal(Native.ENOTCONN, Native.StatError(root));
+            Assert.Equal(Native.ENOTCONN, Native.StatfsError(root));
 
             await using var replacement = await Mounted.StartAsync(mountPoint: root);
             Assert.Equal(TestFileSystem.Hello, await File.ReadAllBytesAsync(replacement.Path("hello.txt")));

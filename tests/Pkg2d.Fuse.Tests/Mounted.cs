@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 
 namespace Pkg2d.Fuse.Tests;
 
@@ -65,17 +64,5 @@ internal sealed class Mounted : IAsyncDisposable
         catch (IOException)
         {
         }
-    }
-
-    public static async Task<(int ExitCode, string Output, string Errors)> RunAsync(string file, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-            start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
-        return (process.ExitCode, await output, await errors);
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text;
@@ -84,32 +83,5 @@ public static class TestImages
         return new Layout(
             new LayoutEntry("one", Image(amd64, shared, AppLayer("one"))),
             new LayoutEntry("two", Image(amd64, shared, AppLayer("two"))));
-    }
-}
-
-/// <summary>Runs an external tool and returns its output, failing the test with its stderr on a non-zero exit.</summary>
-public static class Tool
-{
-    public static string Run(string tool, params string[] args)
-    {
-        var (code, stdout, stderr) = TryRun(tool, args);
-        Assert.True(code == 0, $"{tool} {string.Join(' ', args)} exited {code}: {stderr}{stdout}");
-        return stdout;
-    }
-
-    public static (int Code, string Stdout, string Stderr) TryRun(string tool, params string[] args)
-    {
-        var start = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-            start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"{tool} {string.Join(' ', args)} timed out");
-        }
-        return (process.ExitCode, stdout, stderr.Result);
     }
 }

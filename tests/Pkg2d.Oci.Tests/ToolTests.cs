@@ -22,7 +22,7 @@ public class ToolTests
         using var _ = temp;
         foreach (var name in new[] { "one", "two" })
         {
-            Tool.Run("umoci", "unpack", "--image", $"{temp.Path("layout")}:{name}", temp.Path(name));
+            Tool.RunOk("umoci", "unpack", "--image", $"{temp.Path("layout")}:{name}", temp.Path(name));
             Assert.Equal("NAME=test\n", File.ReadAllText(temp.Path(name, "rootfs", "etc", "os-release")));
             Assert.Equal($"this is {name}\n", File.ReadAllText(temp.Path(name, "rootfs", "opt", name, "README")));
             Assert.False(Directory.Exists(temp.Path(name, "rootfs", "opt", name == "one" ? "two" : "one")));
@@ -35,13 +35,13 @@ public class ToolTests
         var (temp, layout) = await WriteLayoutAsync(TestImages.TwoImages());
         using var _ = temp;
         var one = (OciImage)layout.Entries[0].Artifact;
-        Tool.Run("skopeo", "copy", $"oci:{temp.Path("layout")}:one", $"dir:{temp.Path("dir")}");
+        Tool.RunOk("skopeo", "copy", $"oci:{temp.Path("layout")}:one", $"dir:{temp.Path("dir")}");
         // skopeo keeps the blobs as they are: the same config and layer digests.
         foreach (var blob in one.Blobs.Skip(1))
             Assert.True(File.Exists(temp.Path("dir", blob.Descriptor.Digest.Hex)), $"skopeo's dir: copy lacks {blob.Descriptor.Digest}");
 
-        Tool.Run("skopeo", "copy", $"oci:{temp.Path("layout")}:two", $"docker-archive:{temp.Path("two.tar")}:name:tag");
-        var inspect = JsonDocument.Parse(Tool.Run("skopeo", "inspect", $"docker-archive:{temp.Path("two.tar")}")).RootElement;
+        Tool.RunOk("skopeo", "copy", $"oci:{temp.Path("layout")}:two", $"docker-archive:{temp.Path("two.tar")}:name:tag");
+        var inspect = JsonDocument.Parse(Tool.RunOk("skopeo", "inspect", $"docker-archive:{temp.Path("two.tar")}")).RootElement;
         Assert.Equal("amd64", inspect.GetProperty("Architecture").GetString());
     }
 
@@ -51,7 +51,7 @@ public class ToolTests
         using var temp = new TempDir();
         var layout = TestImages.TwoImages();
         await OciArchiveWriter.WriteAsync(layout, temp.Path("oci.tar"));
-        Tool.Run("skopeo", "copy", $"oci-archive:{temp.Path("oci.tar")}:two", $"dir:{temp.Path("dir")}");
+        Tool.RunOk("skopeo", "copy", $"oci-archive:{temp.Path("oci.tar")}:two", $"dir:{temp.Path("dir")}");
         var two = (OciImage)layout.Entries[1].Artifact;
         Assert.Equal(two.Manifest.ToJson(), File.ReadAllBytes(temp.Path("dir", "manifest.json")));
     }
@@ -65,8 +65,8 @@ public class ToolTests
             [KeyValuePair.Create("one", (OciImage)layout.Entries[0].Artifact), KeyValuePair.Create("two", (OciImage)layout.Entries[1].Artifact)],
             temp.Path("docker.tar"));
         string[] store = ["--root", temp.Path("root"), "--runroot", temp.Path("run"), "--storage-driver", "vfs"];
-        Tool.Run("podman", [.. store, "load", "-i", temp.Path("docker.tar")]);
-        var images = Tool.Run("podman", [.. store, "images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"]);
+        Tool.RunOk("podman", [.. store, "load", "-i", temp.Path("docker.tar")]);
+        var images = Tool.RunOk("podman", [.. store, "images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"]);
         var one = (OciImage)layout.Entries[0].Artifact;
         Assert.Contains($"localhost/one:latest {one.ConfigBlob.Descriptor.Digest.Hex[..12]}", images);
         Assert.Contains("localhost/two:latest", images);
@@ -85,7 +85,7 @@ public class ToolTests
         using var _ = temp;
         Assert.Empty((await LayoutVerifier.VerifyAsync(temp.Path("layout"))).Problems);
 
-        var raw = Tool.Run("skopeo", "inspect", "--raw", $"oci:{temp.Path("layout")}:multi");
+        var raw = Tool.RunOk("skopeo", "inspect", "--raw", $"oci:{temp.Path("layout")}:multi");
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(raw))), index.Descriptor.Digest.Hex);
 
         // umoci 0.4.7 has no platform flag (it calls a multi-manifest ref ambiguous), so skopeo picks the platform
@@ -96,10 +96,10 @@ public class ToolTests
             string[] select = platform.Variant is null
                 ? ["--override-arch", platform.Architecture]
                 : ["--override-arch", platform.Architecture, "--override-variant", platform.Variant];
-            Tool.Run("skopeo", [.. select, "copy", $"oci:{temp.Path("layout")}:multi", $"oci:{temp.Path("picked")}:{arch}"]);
-            Tool.Run("umoci", "unpack", "--image", $"{temp.Path("picked")}:{arch}", temp.Path(arch));
+            Tool.RunOk("skopeo", [.. select, "copy", $"oci:{temp.Path("layout")}:multi", $"oci:{temp.Path("picked")}:{arch}"]);
+            Tool.RunOk("umoci", "unpack", "--image", $"{temp.Path("picked")}:{arch}", temp.Path(arch));
             Assert.Equal($"this is {platform.Architecture}\n", File.ReadAllText(temp.Path(arch, "rootfs", "opt", platform.Architecture, "README")));
-            var picked = Tool.Run("skopeo", "inspect", "--raw", $"oci:{temp.Path("picked")}:{arch}");
+            var picked = Tool.RunOk("skopeo", "inspect", "--raw", $"oci:{temp.Path("picked")}:{arch}");
             Assert.Equal(Encoding.UTF8.GetString(image.Manifest.ToJson()), picked);
         }
     }

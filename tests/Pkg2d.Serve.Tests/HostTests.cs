@@ -193,7 +193,7 @@ public sealed class HostTests
         using var dir = new TempDirectory();
         var copy = dir.Combine("pkg2d.service");
         await File.WriteAllTextAsync(copy, unit.Replace("ExecStart=/usr/local/bin/pkg2d ", "ExecStart=/bin/true ", StringComparison.Ordinal));
-        var verify = await Run.ToolAsync("systemd-analyze", "verify", copy);
+        var verify = await Tool.RunAsync("systemd-analyze", "verify", copy);
         Assert.True(verify.ExitCode == 0, verify.Errors);
         // verify only warns about unknown keys and bad values: any output is a finding.
         Assert.Equal("", verify.Errors + verify.Output);

@@ -17,21 +17,21 @@ public sealed class LayoutMountTests
         using var work = new TempDirectory();
         var images = served.Images;
 
-        var inspect = await Run.ToolAsync("skopeo", "inspect", $"oci:{served.Root}:tool");
+        var inspect = await Tool.RunAsync("skopeo", "inspect", $"oci:{served.Root}:tool");
         Assert.True(inspect.ExitCode == 0, inspect.Errors);
         using (var json = JsonDocument.Parse(inspect.Output))
             Assert.Equal(images.Tool.Descriptor.Digest.ToString(), json.RootElement.GetProperty("Digest").GetString());
 
-        var copy = await Run.ToolAsync("skopeo", "copy", $"oci:{served.Root}:base", $"dir:{work.Combine("dir")}");
+        var copy = await Tool.RunAsync("skopeo", "copy", $"oci:{served.Root}:base", $"dir:{work.Combine("dir")}");
         Assert.True(copy.ExitCode == 0, copy.Errors);
         foreach (var layer in new[] { images.Shared, images.A })
             Assert.Equal(layer.Bytes, await File.ReadAllBytesAsync(work.Combine("dir", layer.Descriptor.Digest.Hex)));
-        var archive = await Run.ToolAsync("skopeo", "copy", $"oci:{served.Root}:tool", $"docker-archive:{work.Combine("tool.tar")}:pkg2d/tool:1");
+        var archive = await Tool.RunAsync("skopeo", "copy", $"oci:{served.Root}:tool", $"docker-archive:{work.Combine("tool.tar")}:pkg2d/tool:1");
         Assert.True(archive.ExitCode == 0, archive.Errors);
         Assert.True(new FileInfo(work.Combine("tool.tar")).Length > images.B.Descriptor.Size);
 
         // umoci checks every digest, size and diff_id.
-        var unpack = await Run.ToolAsync("umoci", "unpack", "--image", $"{served.Root}:tool", work.Combine("bundle"));
+        var unpack = await Tool.RunAsync("umoci", "unpack", "--image", $"{served.Root}:tool", work.Combine("bundle"));
         Assert.True(unpack.ExitCode == 0, unpack.Errors);
         Assert.Equal(90_000, new FileInfo(work.Combine("bundle", "rootfs", "usr", "bin", "b")).Length);
         Assert.True(File.Exists(work.Combine("bundle", "rootfs", "etc", "shared.txt")));
@@ -60,9 +60,9 @@ public sealed class LayoutMountTests
         using var work = new TempDirectory();
         var world = served.Path(TestProvider.WorldName);
 
-        var inspect = await Run.ToolAsync("skopeo", "inspect", $"oci:{world}:latest");
+        var inspect = await Tool.RunAsync("skopeo", "inspect", $"oci:{world}:latest");
         Assert.True(inspect.ExitCode == 0, inspect.Errors);
-        var unpack = await Run.ToolAsync("umoci", "unpack", "--image", $"{world}:latest", work.Combine("bundle"));
+        var unpack = await Tool.RunAsync("umoci", "unpack", "--image", $"{world}:latest", work.Combine("bundle"));
         Assert.True(unpack.ExitCode == 0, unpack.Errors);
         Assert.Equal(40_000, new FileInfo(work.Combine("bundle", "rootfs", "srv", "c.bin")).Length);
         Assert.True((await LayoutVerifier.VerifyAsync(world)).IsValid);
@@ -114,7 +114,7 @@ public sealed class LayoutMountTests
             layer.Gate = new TaskCompletionSource();
         // The world's copy of the shared layer is another file to the kernel, so only the cache can share its production.
         string[] sources = [$"oci:{served.Root}:base", $"oci:{served.Root}:tool", $"oci:{served.Path(TestProvider.WorldName)}:latest"];
-        var copies = Enumerable.Range(0, 8).Select(i => Run.ToolAsync("skopeo", "copy",
+        var copies = Enumerable.Range(0, 8).Select(i => Tool.RunAsync("skopeo", "copy",
             sources[i % sources.Length], $"dir:{work.Combine($"out{i}")}")).ToArray();
         await served.Images.Shared.Opened.Task.WaitAsync(TimeSpan.FromSeconds(20));
         await Task.Delay(500);
@@ -154,7 +154,7 @@ public sealed class LayoutMountTests
         var path = served.BlobPath(b.Descriptor.Digest);
         b.Fault = new IOException("package b-1.0-r0 from mirror http://127.0.0.1:1/alpine: connection refused");
 
-        var cat = await Run.ToolAsync("cat", path);
+        var cat = await Tool.RunAsync("cat", path);
         Assert.NotEqual(0, cat.ExitCode);
         Assert.Contains("Input/output error", cat.Errors);
         const int EIO = 5;
@@ -166,14 +166,14 @@ public sealed class LayoutMountTests
         // Wrong bytes are never served either.
         b.Fault = null;
         b.Corrupt = true;
-        Assert.NotEqual(0, (await Run.ToolAsync("cat", path)).ExitCode);
+        Assert.NotEqual(0, (await Tool.RunAsync("cat", path)).ExitCode);
         Assert.Contains(served.Log.Lines, l => l.Contains(b.Descriptor.Digest.ToString()) && l.Contains("hash to"));
 
         // The mount kept serving, and the next read after the fault succeeds.
         Assert.Equal(served.Provider.Root.IndexJson.ToArray(), await File.ReadAllBytesAsync(served.Path("index.json")));
         b.Corrupt = false;
         Assert.Equal(b.Bytes, await File.ReadAllBytesAsync(path));
-        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(b.Bytes)), (await Run.ToolAsync("sha256sum", path)).Output.Split(' ')[0]);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(b.Bytes)), (await Tool.RunAsync("sha256sum", path)).Output.Split(' ')[0]);
     }
 
     [FuseFact("cat", "sha256sum")]
@@ -185,7 +185,7 @@ public sealed class LayoutMountTests
         a.Gate = new TaskCompletionSource();
         using var killed = Process.Start(new ProcessStartInfo("cat", [path]) { RedirectStandardOutput = true })!;
         await a.Opened.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        var patient = Run.ToolAsync("sha256sum", path);
+        var patient = Tool.RunAsync("sha256sum", path);
         await Task.Delay(300);
         killed.Kill();
         await killed.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
@@ -212,10 +212,10 @@ public sealed class LayoutMountTests
         served.Provider.Root = new Layout(new LayoutEntry("base", images.Base), new LayoutEntry("extra", extra));
         Assert.Equal(served.Provider.Root.IndexJson.Length, new FileInfo(index).Length);
         Assert.Equal(served.Provider.Root.IndexJson.ToArray(), await File.ReadAllBytesAsync(index));
-        var inspect = await Run.ToolAsync("skopeo", "inspect", $"oci:{served.Root}:extra");
+        var inspect = await Tool.RunAsync("skopeo", "inspect", $"oci:{served.Root}:extra");
         Assert.True(inspect.ExitCode == 0, inspect.Errors);
         Assert.Contains(extra.Descriptor.Digest.ToString(), inspect.Output);
-        Assert.NotEqual(0, (await Run.ToolAsync("skopeo", "inspect", $"oci:{served.Root}:tool")).ExitCode);
+        Assert.NotEqual(0, (await Tool.RunAsync("skopeo", "inspect", $"oci:{served.Root}:tool")).ExitCode);
         Assert.Equal(images.C.Descriptor.Size, new FileInfo(served.BlobPath(images.C.Descriptor.Digest)).Length);
 
         // Held open across a change, index.json keeps the version it was opened with.

@@ -42,13 +42,7 @@ public sealed class AlpineChroot : IDisposable
 
     private static (int ExitCode, string Output) Run(string tool, string[] arguments)
     {
-        var start = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-            start.ArgumentList.Add(argument);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {tool}");
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout + stderr.Result);
+        var (exit, output, errors) = Tool.Run(tool, arguments);
+        return (exit, output + errors);
     }
 }

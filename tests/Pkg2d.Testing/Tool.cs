@@ -5,28 +5,41 @@ namespace Pkg2d.Testing;
 /// <summary>Runs an external program (skopeo, umoci, podman, tar...) and captures what it prints.</summary>
 public static class Tool
 {
-    public static (int ExitCode, string Output, string Error) Run(string file, IEnumerable<string> arguments, IDictionary<string, string>? environment = null)
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
+
+    public static (int ExitCode, string Output, string Errors) Run(string file, IEnumerable<string> arguments, IDictionary<string, string>? environment = null) =>
+        RunAsync(file, arguments, environment).GetAwaiter().GetResult();
+
+    public static Task<(int ExitCode, string Output, string Errors)> RunAsync(string file, params string[] arguments) =>
+        RunAsync(file, arguments, null);
+
+    /// <summary>Runs the program to its end (killing it after five minutes) and returns its exit code, stdout and stderr.</summary>
+    public static async Task<(int ExitCode, string Output, string Errors)> RunAsync(string file, IEnumerable<string> arguments, IDictionary<string, string>? environment)
     {
         var start = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
             start.Environment[name] = value;
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {file}");
         var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        var errors = process.StandardError.ReadToEndAsync();
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(Timeout);
+        }
+        catch (TimeoutException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', arguments)} did not finish in 5 minutes");
+            throw new TimeoutException($"{file} {string.Join(' ', arguments)} did not finish in {Timeout.TotalMinutes} minutes");
         }
-        return (process.ExitCode, output.Result, error.Result);
+        return (process.ExitCode, await output, await errors);
     }
 
     /// <summary>Runs the program and returns its standard output; a non-zero exit fails with everything it printed.</summary>
     public static string RunOk(string file, params string[] arguments)
     {
-        var (exit, output, error) = Run(file, arguments);
+        var (exit, output, errors) = Run(file, arguments);
         if (exit != 0)
-            throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} exited with {exit}:\n{output}\n{error}");
+            throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} exited with {exit}:\n{output}\n{errors}");
         return output;
     }
 }
@@ -51,15 +64,15 @@ public sealed class Podman : IDisposable
             """);
     }
 
-    public (int ExitCode, string Output, string Error) Run(params string[] arguments) => Tool.Run("podman",
+    public (int ExitCode, string Output, string Errors) Run(params string[] arguments) => Tool.Run("podman",
         ["--root", System.IO.Path.Combine(_dir.Path, "root"), "--runroot", System.IO.Path.Combine(_dir.Path, "run"), "--storage-driver", "vfs", .. arguments],
         new Dictionary<string, string> { ["CONTAINERS_CONF"] = _config });
 
     public string RunOk(params string[] arguments)
     {
-        var (exit, output, error) = Run(arguments);
+        var (exit, output, errors) = Run(arguments);
         if (exit != 0)
-            throw new InvalidOperationException($"podman {string.Join(' ', arguments)} exited with {exit}:\n{output}\n{error}");
+            throw new InvalidOperationException($"podman {string.Join(' ', arguments)} exited with {exit}:\n{output}\n{errors}");
         return output;
     }
 

@@ -7,6 +7,7 @@ using Pkg2d.Apk.Index;
 using Pkg2d.Apk.Signing;
 using Pkg2d.Apk.Verification;
 using Pkg2d.Image.TopLayer;
+using Pkg2d.Oci;
 
 namespace Pkg2d.Image.Packages;
 
@@ -73,7 +74,7 @@ public static class PackageScanner
         public static DataWalk Run(Stream data, ApkIndexEntry entry)
         {
             var walk = new DataWalk();
-            using var hashing = new HashingStream(data);
+            using var hashing = new HashingReadStream(data, leaveOpen: true);
             try
             {
                 foreach (var item in ApkDataTar.Read(hashing, entry.ToString()))
@@ -83,8 +84,7 @@ public static class PackageScanner
             {
                 walk._error = e;
             }
-            hashing.CopyTo(Stream.Null);
-            walk.DiffId = "sha256:" + Convert.ToHexStringLower(hashing.Hash());
+            walk.DiffId = hashing.DrainAndGetDigest().ToString();
             walk.DiffSize = hashing.BytesRead;
             return walk;
         }
