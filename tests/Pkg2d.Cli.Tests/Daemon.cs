@@ -61,6 +61,18 @@ internal sealed class Daemon : IDisposable
         }
     }
 
+    /// <summary>Whether the daemon logs a line containing <paramref name="text"/> within a few seconds (its output arrives asynchronously).</summary>
+    public bool Logs(string text)
+    {
+        for (var waited = 0; waited < 100; waited++)
+        {
+            if (Log.Contains(text, StringComparison.Ordinal))
+                return true;
+            Thread.Sleep(50);
+        }
+        return false;
+    }
+
     public string Path(params string[] parts) => System.IO.Path.Combine([MountPoint, .. parts]);
 
     /// <summary>Waits for READY=1 and checks that the mount answers at that moment.</summary>
