@@ -26,10 +26,26 @@ public sealed record ExportRequest
 /// <summary>What an export did, for the closing summary.</summary>
 public sealed record ExportSummary(int Images, int Platforms, int Blobs, int Layers, long Bytes, int FactsFromCache, int FactsLearned);
 
+/// <summary>
+/// Built images, ready to publish. Their layers are read when they are written, and a layer whose package is no
+/// longer cached is fetched again then: the engines that fetch stay open until this is disposed.
+/// </summary>
+public sealed class ExportBuild(Layout layout, ExportSummary summary, IReadOnlyList<ImageEngine> engines) : IDisposable
+{
+    public Layout Layout { get; } = layout;
+    public ExportSummary Summary { get; } = summary;
+
+    public void Dispose()
+    {
+        foreach (var engine in engines)
+            engine.Dispose();
+    }
+}
+
 /// <summary>Builds every requested image for every arch and publishes them in one layout, folder or archive.</summary>
 public static class Exporter
 {
-    public static async Task<(Layout Layout, ExportSummary Summary)> BuildAsync(ExportRequest request, Action<string>? warn, CancellationToken cancellationToken = default)
+    public static async Task<ExportBuild> BuildAsync(ExportRequest request, Action<string>? warn, CancellationToken cancellationToken = default)
     {
         var arches = request.Arches.Count > 0 ? request.Arches : [request.Repositories.Arch ?? AlpineArch.Host()];
         var names = request.Images.GroupBy(i => i.Name).FirstOrDefault(g => g.Count() > 1);
@@ -37,41 +53,48 @@ public static class Exporter
             throw new ArgumentException($"image name '{names.Key}' is given twice");
 
         var perImage = request.Images.ToDictionary(i => i.Name, _ => new List<OciImage>());
-        int fromCache = 0, learned = 0;
-        foreach (var arch in arches.Distinct())
+        var engines = new List<ImageEngine>();
+        try
         {
-            using var engine = new ImageEngine(request.Repositories with { Arch = arch }, warn);
-            foreach (var spec in request.Images)
-                perImage[spec.Name].Add(await engine.BuildAsync(spec.Name, spec.WorldWith(request.BaseWorld), request.Image, cancellationToken));
-            fromCache += engine.Stats.FactsFromCache;
-            learned += engine.Stats.FactsLearned;
+            foreach (var arch in arches.Distinct())
+            {
+                var engine = new ImageEngine(request.Repositories with { Arch = arch }, warn);
+                engines.Add(engine);
+                foreach (var spec in request.Images)
+                    perImage[spec.Name].Add(await engine.BuildAsync(spec.Name, spec.WorldWith(request.BaseWorld), request.Image, cancellationToken));
+            }
+        }
+        catch
+        {
+            engines.ForEach(e => e.Dispose());
+            throw;
         }
 
         var layout = new Layout(request.Images.Select(spec => new LayoutEntry(spec.Name,
             perImage[spec.Name] is [var single] ? single : new OciImageIndex(perImage[spec.Name]))));
         var layers = layout.Blobs.Count(b => MediaTypes.IsLayer(b.Descriptor.MediaType));
-        var summary = new ExportSummary(request.Images.Count, arches.Distinct().Count(), layout.Blobs.Count, layers,
-            layout.Blobs.Sum(b => b.Descriptor.Size), fromCache, learned);
-        return (layout, summary);
+        var summary = new ExportSummary(request.Images.Count, engines.Count, layout.Blobs.Count, layers,
+            layout.Blobs.Sum(b => b.Descriptor.Size), engines.Sum(e => e.Stats.FactsFromCache), engines.Sum(e => e.Stats.FactsLearned));
+        return new ExportBuild(layout, summary, engines);
     }
 
     public static async Task<ExportSummary> ExportAsync(ExportRequest request, Action<string>? warn, CancellationToken cancellationToken = default)
     {
-        var (layout, summary) = await BuildAsync(request, warn, cancellationToken);
+        using var build = await BuildAsync(request, warn, cancellationToken);
         switch (request.Format)
         {
             case ExportFormat.Oci:
-                await OciLayoutWriter.WriteAsync(layout, request.Output, cancellationToken);
+                await OciLayoutWriter.WriteAsync(build.Layout, request.Output, cancellationToken);
                 break;
             case ExportFormat.OciArchive:
-                await OciArchiveWriter.WriteAsync(layout, request.Output, cancellationToken);
+                await OciArchiveWriter.WriteAsync(build.Layout, request.Output, cancellationToken);
                 break;
             case ExportFormat.DockerArchive:
-                if (summary.Platforms > 1)
+                if (build.Summary.Platforms > 1)
                     throw new ArgumentException("a docker-archive holds one platform per image: give one --arch");
-                await DockerArchiveWriter.WriteAsync(layout, null, request.Output, cancellationToken);
+                await DockerArchiveWriter.WriteAsync(build.Layout, null, request.Output, cancellationToken);
                 break;
         }
-        return summary;
+        return build.Summary;
     }
 }
