@@ -3,7 +3,7 @@ using Pkg2d.Bench;
 // Each mode appends markdown table rows to the file named by its second argument; bench/run gathers them.
 if (args.Length != 2)
 {
-    Console.Error.WriteLine("usage: Pkg2d.Bench micro|cpu|peak|fetch ROWS_FILE");
+    Console.Error.WriteLine("usage: Pkg2d.Bench micro|cpu|peak|fetch|export ROWS_FILE");
     return 2;
 }
 var rows = new ResultRows(args[1]);
@@ -21,7 +21,10 @@ switch (args[0])
     case "fetch":
         await FetchThroughput.RunAsync(rows);
         return 0;
+    case "export":
+        await ExportInProcess.RunAsync(rows);
+        return 0;
     default:
-        Console.Error.WriteLine($"unknown mode '{args[0]}': expected micro, cpu, peak or fetch");
+        Console.Error.WriteLine($"unknown mode '{args[0]}': expected micro, cpu, peak, fetch or export");
         return 2;
 }
