@@ -81,16 +81,21 @@ public sealed class PackageFetcher(
         if (Cached(entry, path))
             return new FetchedPackage(entry, path, Downloaded: false);
 
-        var download = _inflight.GetOrAdd(key, _ => new Lazy<Task<FetchedPackage>>(
-            () => DownloadAsync(entry, key, path, batch, cancellationToken)));
-        try
+        // One download per package, whoever asks; it is not tied to the first caller's cancellation (a batch that
+        // gives up must not fail another caller waiting for the same package): each caller only stops waiting.
+        Lazy<Task<FetchedPackage>>? download = null;
+        download = _inflight.GetOrAdd(key, _ => new Lazy<Task<FetchedPackage>>(async () =>
         {
-            return await download.Value;
-        }
-        finally
-        {
-            _inflight.TryRemove(new(key, download));
-        }
+            try
+            {
+                return await DownloadAsync(entry, key, path, batch, CancellationToken.None);
+            }
+            finally
+            {
+                _inflight.TryRemove(new(key, download!));
+            }
+        }));
+        return await download.Value.WaitAsync(cancellationToken);
     }
 
     private static bool Cached(ApkIndexEntry entry, string path)

@@ -74,10 +74,10 @@ public sealed partial class Layout
     public IBlob GetBlob(Digest digest) =>
         _blobs.TryGetValue(digest, out var blob) ? blob : throw new KeyNotFoundException($"the layout has no blob {digest}");
 
-    /// <summary>The path of a blob inside a layout: <c>blobs/sha256/&lt;hex&gt;</c>.</summary>
     /// <summary>Whether a name fits the image-spec's grammar for `org.opencontainers.image.ref.name`.</summary>
     public static bool IsValidRefName(string name) => RefName().IsMatch(name);
 
+    /// <summary>The path of a blob inside a layout: <c>blobs/sha256/&lt;hex&gt;</c>.</summary>
     public static string BlobPath(Digest digest) => $"blobs/{Digest.Algorithm}/{digest.Hex}";
 
     // The image-spec's grammar for org.opencontainers.image.ref.name.

@@ -32,7 +32,8 @@ internal static class Cli
     /// <summary>Failures caused by input, repositories or the network: reported as their message, not a stack trace.</summary>
     private static bool IsUserError(Exception e) => e is SolverException or ApkFormatException or FetchException or RepositoryException
         or BlobVerificationException or ArgumentException or FormatException or IOException or UnauthorizedAccessException
-        or CryptographicException or HttpRequestException or InvalidOperationException;
+        or CryptographicException or HttpRequestException or InvalidOperationException or InvalidDataException
+        or System.Text.Json.JsonException;
 
     public static void Warn(string message) => Console.Error.WriteLine($"pkg2d: warning: {message}");
 

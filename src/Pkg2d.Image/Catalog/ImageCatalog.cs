@@ -42,16 +42,27 @@ public sealed class ImageCatalog(string directory)
         return new ResolvedImage(record.Name, record.Arch, record.World, packages, record.Repositories, record.IndexSigners);
     }
 
-    /// <summary>Every image kept, in name order.</summary>
-    public IReadOnlyList<ResolvedImage> All(string arch) =>
-        !System.IO.Directory.Exists(Directory) ? [] :
-        [.. System.IO.Directory.EnumerateFiles(Directory, "*.json")
-            .Select(path => JsonSerializer.Deserialize<Record>(File.ReadAllText(path), Options))
-            .OfType<Record>()
-            .Where(r => r.Arch == arch)
-            .Select(r => TryGet(r.Name, r.Arch, r.World))
-            .OfType<ResolvedImage>()
-            .OrderBy(r => r.Name, StringComparer.Ordinal)];
+    /// <summary>Every image kept for an arch, in name order; an unreadable entry is reported and skipped.</summary>
+    public IReadOnlyList<ResolvedImage> All(string arch, Action<string, string> skipped)
+    {
+        if (!System.IO.Directory.Exists(Directory))
+            return [];
+        var images = new List<ResolvedImage>();
+        foreach (var path in System.IO.Directory.EnumerateFiles(Directory, "*.json"))
+        {
+            try
+            {
+                if (JsonSerializer.Deserialize<Record>(File.ReadAllText(path), Options) is { } record && record.Arch == arch
+                    && TryGet(record.Name, record.Arch, record.World) is { } image)
+                    images.Add(image);
+            }
+            catch (Exception e) when (e is JsonException or IOException or FormatException or Apk.ApkFormatException or InvalidOperationException)
+            {
+                skipped(path, e.Message);
+            }
+        }
+        return [.. images.OrderBy(i => i.Name, StringComparer.Ordinal)];
+    }
 
     public void Put(ResolvedImage image)
     {

@@ -90,10 +90,20 @@ public sealed class PackageStore : ILayerSource, IDisposable
 
     public Stream OpenPackageData(PackageFacts package)
     {
-        var path = PackagePathAsync(package).GetAwaiter().GetResult();
-        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 64 * 1024,
-            _keepPackages ? FileOptions.None : FileOptions.DeleteOnClose);
-        return new RangeStream(file, package.DataOffset, package.DataLength);
+        // Without keepPackages another reader may delete the file between the check and the open: fetch it again.
+        for (var attempt = 1; ; attempt++)
+        {
+            var path = PackagePathAsync(package).GetAwaiter().GetResult();
+            try
+            {
+                var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 64 * 1024,
+                    _keepPackages ? FileOptions.None : FileOptions.DeleteOnClose);
+                return new RangeStream(file, package.DataOffset, package.DataLength);
+            }
+            catch (FileNotFoundException) when (attempt < 3)
+            {
+            }
+        }
     }
 
     public LayerDigests MergedLayerDigests(string key, IReadOnlyList<PackageFacts> members)

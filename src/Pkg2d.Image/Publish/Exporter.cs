@@ -51,6 +51,9 @@ public static class Exporter
         var names = request.Images.GroupBy(i => i.Name).FirstOrDefault(g => g.Count() > 1);
         if (names is not null)
             throw new ArgumentException($"image name '{names.Key}' is given twice");
+        // Before any download: the name becomes the image's reference in index.json.
+        if (request.Images.FirstOrDefault(i => !Layout.IsValidRefName(i.Name)) is { } invalid)
+            throw new ArgumentException($"image name '{invalid.Name}' is not a valid OCI reference name (letters, digits and . _ - : @ + separators)");
 
         var perImage = request.Images.ToDictionary(i => i.Name, _ => new List<OciImage>());
         var engines = new List<ImageEngine>();

@@ -36,25 +36,37 @@ public static class TopLayerBuilder
     public static void Write(TopLayerSpec spec, Stream output)
     {
         using var tar = new TarLayerWriter(output, spec.Created);
+        var owned = spec.Packages.SelectMany(p => p.Files).Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
 
-        tar.AddDirectory("etc");
-        tar.AddDirectory("etc/apk");
-        tar.AddDirectory("etc/apk/keys");
-        foreach (var (name, content) in spec.Keys.OrderBy(k => k.Key, StringComparer.Ordinal))
-            tar.AddFile("etc/apk/keys/" + name, content);
-        tar.AddFile("etc/apk/arch", Text(spec.Arch + "\n"));
-        tar.AddFile("etc/apk/repositories", Text(string.Concat(spec.Repositories.Select(r => r + "\n"))));
-        tar.AddFile("etc/apk/world", Text(string.Concat(spec.World.Distinct().Order(StringComparer.Ordinal).Select(w => w + "\n"))));
+        // A directory a package owns is already in a lower layer, perhaps as a symlink (a merged /usr): the top
+        // layer only adds the directories nobody owns, so it never replaces a package's entry.
+        void Directories(string path)
+        {
+            for (var slash = path.IndexOf('/'); slash > 0; slash = path.IndexOf('/', slash + 1))
+            {
+                if (!owned.Contains(path[..slash]))
+                    tar.AddDirectory(path[..slash]);
+            }
+        }
 
-        tar.AddDirectory("lib");
-        tar.AddDirectory("lib/apk");
-        tar.AddDirectory("lib/apk/db");
-        tar.AddFile("lib/apk/db/installed", InstalledDatabase.ToBytes(spec.Packages));
-        tar.AddFile("lib/apk/db/scripts.tar", ScriptsTar(spec.Packages));
-        tar.AddFile("lib/apk/db/triggers", Text(Triggers(spec.Packages)));
+        void AddFile(string path, byte[] content, UnixFileMode mode = TarLayerWriter.File644)
+        {
+            Directories(path);
+            tar.AddFile(path, content, mode);
+        }
 
-        AddBusyboxLinks(tar, spec.Packages);
-        AddInstallScripts(tar, spec.Packages);
+        // alpine-keys may ship a key here itself (a link into /usr/share/apk/keys): the package's entry stays.
+        foreach (var (name, content) in spec.Keys.OrderBy(k => k.Key, StringComparer.Ordinal).Where(k => !owned.Contains("etc/apk/keys/" + k.Key)))
+            AddFile("etc/apk/keys/" + name, content);
+        AddFile("etc/apk/arch", Text(spec.Arch + "\n"));
+        AddFile("etc/apk/repositories", Text(string.Concat(spec.Repositories.Select(r => r + "\n"))));
+        AddFile("etc/apk/world", Text(string.Concat(spec.World.Distinct().Order(StringComparer.Ordinal).Select(w => w + "\n"))));
+        AddFile("lib/apk/db/installed", InstalledDatabase.ToBytes(spec.Packages));
+        AddFile("lib/apk/db/scripts.tar", ScriptsTar(spec.Packages));
+        AddFile("lib/apk/db/triggers", Text(Triggers(spec.Packages)));
+
+        AddBusyboxLinks(tar, spec.Packages, owned, Directories);
+        AddInstallScripts(spec.Packages, AddFile);
     }
 
     private static byte[] Text(string text) => Utf8.GetBytes(text);
@@ -87,32 +99,27 @@ public static class TopLayerBuilder
     /// never over a file that a package owns. An older busybox has no such list: then only /bin/sh is linked, so a
     /// shell exists and /.pkg/install.sh can run busybox's own install script for the rest.
     /// </summary>
-    private static void AddBusyboxLinks(TarLayerWriter tar, IReadOnlyList<PackageFacts> packages)
+    private static void AddBusyboxLinks(TarLayerWriter tar, IReadOnlyList<PackageFacts> packages, HashSet<string> owned, Action<string> directories)
     {
-        var owned = packages.SelectMany(p => p.Files).Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
         if (!owned.Contains("bin/busybox"))
             return;
         var links = packages.SelectMany(p => p.BusyboxLinks).DefaultIfEmpty("bin/sh").Distinct(StringComparer.Ordinal);
         foreach (var path in links.Where(l => !owned.Contains(l)))
         {
-            for (var slash = path.IndexOf('/'); slash > 0; slash = path.IndexOf('/', slash + 1))
-                tar.AddDirectory(path[..slash]);
+            directories(path);
             tar.AddSymlink(path, "/bin/busybox");
         }
     }
 
-    private static void AddInstallScripts(TarLayerWriter tar, IReadOnlyList<PackageFacts> packages)
+    private static void AddInstallScripts(IReadOnlyList<PackageFacts> packages, Action<string, byte[], UnixFileMode> file)
     {
-        tar.AddDirectory(".pkg");
         var steps = new StringBuilder();
         foreach (var package in packages)
         {
             if (package.Scripts.Count == 0)
                 continue;
-            var dir = $".pkg/{package.Name}-{package.Version}";
-            tar.AddDirectory(dir);
             foreach (var script in package.Scripts)
-                tar.AddFile($"{dir}/{script.Name.TrimStart('.')}", script.Content, TarLayerWriter.File755);
+                file($".pkg/{package.Name}-{package.Version}/{script.Name.TrimStart('.')}", script.Content, TarLayerWriter.File755);
         }
         // apk installs package by package: pre-install, the files, post-install; triggers run once all are in.
         foreach (var package in packages)
@@ -122,7 +129,7 @@ public static class TopLayerBuilder
         }
         foreach (var package in packages.Where(p => p.Triggers.Count > 0 && p.Scripts.Any(s => s.Name == ".trigger")))
             steps.Append($"trigger {package.Name}-{package.Version} {string.Join(' ', package.Triggers)}\n");
-        tar.AddFile(".pkg/install.sh", Text(InstallScript.Replace("@STEPS@", steps.ToString())), TarLayerWriter.File755);
+        file(".pkg/install.sh", Text(InstallScript.Replace("@STEPS@", steps.ToString())), TarLayerWriter.File755);
     }
 
     private const string InstallScript = """

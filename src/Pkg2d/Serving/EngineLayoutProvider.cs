@@ -25,6 +25,7 @@ internal sealed class EngineLayoutProvider : ILayoutProvider, IDisposable
     private readonly ConcurrentDictionary<string, OciImage> _root = new(StringComparer.Ordinal);
     private readonly Lock _publishing = new();
     private volatile Layout _layout = new();
+    private IReadOnlySet<string> _configured = new HashSet<string>();
 
     public EngineLayoutProvider(ServeOptions serve, RepositoryOptions repositories, ILogger<EngineLayoutProvider> logger)
     {
@@ -39,20 +40,28 @@ internal sealed class EngineLayoutProvider : ILayoutProvider, IDisposable
     /// <summary>Builds the top level: images remembered from before, then the configured ones (resolved if new).</summary>
     public async Task InitializeAsync(IReadOnlyList<string> images, CancellationToken cancellationToken)
     {
-        foreach (var remembered in _catalog.All(_engine.Arch).Where(r => Layout.IsValidRefName(r.Name)))
-            await AddToRootAsync(remembered.Name, remembered.World, cancellationToken);
+        var configured = new List<ImageSpec>();
         foreach (var text in images)
         {
             try
             {
                 var spec = ImageSpec.Parse(text);
-                await AddToRootAsync(spec.Name, spec.WorldWith(ImageSpec.DefaultBase), cancellationToken);
+                if (!Layout.IsValidRefName(spec.Name))
+                    throw new ArgumentException($"'{spec.Name}' is not a valid OCI reference name");
+                configured.Add(spec);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (ArgumentException e)
             {
                 _logger.LogError("Image {Image} is not served: {Reason}", text, e.Message);
             }
         }
+        _configured = configured.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+
+        var remembered = _catalog.All(_engine.Arch, (path, reason) => _logger.LogWarning("Ignoring catalog entry {Path}: {Reason}", path, reason));
+        foreach (var image in remembered.Where(r => Layout.IsValidRefName(r.Name) && !_configured.Contains(r.Name)))
+            await TryAddToRootAsync(image.Name, image.World, cancellationToken);
+        foreach (var spec in configured)
+            await TryAddToRootAsync(spec.Name, spec.WorldWith(ImageSpec.DefaultBase), cancellationToken);
         _logger.LogInformation("Serving {Count} image(s) at the top level: {Names}", _root.Count, string.Join(", ", _root.Keys.Order()));
     }
 
@@ -77,13 +86,23 @@ internal sealed class EngineLayoutProvider : ILayoutProvider, IDisposable
         var entries = world.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var spec = new ImageSpec(world, entries);
         var image = await ImageAsync(world, spec.WorldWith(ImageSpec.DefaultBase), CancellationToken.None);
-        if (Layout.IsValidRefName(world))
+        // Remembered at the top level too, unless the name is not a reference or a configured image has it.
+        if (Layout.IsValidRefName(world) && !_configured.Contains(world))
             Publish(world, image);
         return image;
     }
 
-    private async Task AddToRootAsync(string name, IReadOnlyList<string> world, CancellationToken cancellationToken) =>
-        Publish(name, await ImageAsync(name, world, cancellationToken));
+    private async Task TryAddToRootAsync(string name, IReadOnlyList<string> world, CancellationToken cancellationToken)
+    {
+        try
+        {
+            Publish(name, await ImageAsync(name, world, cancellationToken));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _logger.LogError("Image {Name} ({World}) is not served: {Reason}", name, string.Join(' ', world), e.Message);
+        }
+    }
 
     /// <summary>An image from the catalog, or resolved now and remembered; assembled from the metadata cache.</summary>
     private async Task<OciImage> ImageAsync(string name, IReadOnlyList<string> world, CancellationToken cancellationToken)
@@ -103,8 +122,9 @@ internal sealed class EngineLayoutProvider : ILayoutProvider, IDisposable
     {
         lock (_publishing)
         {
+            // The new layout first: were it refused, the top level stays as it was.
+            _layout = new Layout(_root.Where(r => r.Key != name).Select(r => new LayoutEntry(r.Key, r.Value)).Append(new LayoutEntry(name, image)));
             _root[name] = image;
-            _layout = new Layout(_root.Select(r => new LayoutEntry(r.Key, r.Value)));
         }
     }
 
