@@ -34,6 +34,9 @@ public sealed class BlobCache
         public long Size { get; } = size;
         public Task? Production;
         public int Readers;
+
+        /// <summary>Callers waiting for the production: like readers, they keep the finished file from eviction.</summary>
+        public int Waiters;
         public long LastUse;
     }
 
@@ -84,23 +87,28 @@ public sealed class BlobCache
     public async Task<BlobLease> AcquireAsync(IBlob blob, CancellationToken cancellationToken = default)
     {
         var descriptor = blob.Descriptor;
+        Entry? waitedFor = null;
         while (true)
         {
             Task production;
             Entry? ready = null;
             lock (_lock)
             {
+                // Released under the same lock that takes the lease: no eviction can slip in between.
+                if (waitedFor is not null)
+                    waitedFor.Waiters--;
+                waitedFor = null;
                 if (!_entries.TryGetValue(descriptor.Digest, out var entry))
-                    production = StartProduction(blob);
+                    (production, waitedFor) = StartProduction(blob);
                 else if (entry.Production is { } running)
-                    production = running;
+                    (production, waitedFor) = (running, entry);
                 else if (entry.Size != descriptor.Size)
                 {
                     // Only a file adopted at start-up can disagree: a digest has one size. Replace it.
                     _logger.LogWarning("Cached blob {Digest} has {Actual} bytes instead of {Expected}; producing it again",
                         descriptor.Digest, entry.Size, descriptor.Size);
                     RemoveLocked(entry);
-                    production = StartProduction(blob);
+                    (production, waitedFor) = StartProduction(blob);
                 }
                 else
                 {
@@ -109,10 +117,21 @@ public sealed class BlobCache
                     ready = entry;
                     production = Task.CompletedTask;
                 }
+                if (waitedFor is not null)
+                    waitedFor.Waiters++;
             }
             if (ready is not null)
                 return Open(ready);
-            await production.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await production.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                lock (_lock)
+                    waitedFor!.Waiters--;
+                throw;
+            }
         }
     }
 
@@ -141,14 +160,14 @@ public sealed class BlobCache
     }
 
     /// <summary>Registers the entry, making room for it first, and starts producing it off the caller's thread.</summary>
-    private Task StartProduction(IBlob blob)
+    private (Task Production, Entry Entry) StartProduction(IBlob blob)
     {
         var entry = new Entry(blob.Descriptor.Digest, blob.Descriptor.Size) { LastUse = ++_clock };
         _entries[entry.Digest] = entry;
         _usedBytes += entry.Size;
         entry.Production = Task.Run(() => ProduceAsync(blob, entry));
         EvictLocked();
-        return entry.Production;
+        return (entry.Production, entry);
     }
 
     private async Task ProduceAsync(IBlob blob, Entry entry)
@@ -179,18 +198,18 @@ public sealed class BlobCache
         {
             entry.Production = null;
             entry.LastUse = ++_clock;
-            EvictLocked(keep: entry); // its waiters have yet to open it
+            EvictLocked();
         }
         _logger.LogInformation("Materialised blob {Digest} ({MediaType}, {Size} bytes) in {Elapsed:F1} s",
             entry.Digest, blob.Descriptor.MediaType, entry.Size, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
 
-    /// <summary>Deletes least recently used files that are complete and not open until the cache fits its limit.</summary>
-    private void EvictLocked(Entry? keep = null)
+    /// <summary>Deletes least recently used files that are complete, not open and not awaited, until the cache fits its limit.</summary>
+    private void EvictLocked()
     {
         if (_usedBytes <= MaxBytes)
             return;
-        var candidates = _entries.Values.Where(e => e.Production is null && e.Readers == 0 && e != keep).OrderBy(e => e.LastUse).ToList();
+        var candidates = _entries.Values.Where(e => e.Production is null && e.Readers == 0 && e.Waiters == 0).OrderBy(e => e.LastUse).ToList();
         foreach (var entry in candidates)
         {
             if (_usedBytes <= MaxBytes)
