@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Pkg2d.Apk.Index;
 
 namespace Pkg2d.Resolve;
@@ -13,84 +14,205 @@ public sealed class Solution(IReadOnlyList<ApkIndexEntry> packages)
 /// (a versioned provide stands for the name; an unversioned one is a virtual name that is only chosen through a
 /// provider priority or an explicitly required provider), the highest version, then provider priority, then the
 /// earliest repository; conflicts (`!name`); install_if; repository tags (`name@tag`).
-/// Lookup tables are built once here; <see cref="Solve"/> can be called many times.
+/// Construction only indexes names and provides (and install_if); a package's dependencies are parsed when a
+/// resolution first looks at it. <see cref="Solve"/> can be called many times, also from several threads at once.
 /// </summary>
 public sealed class PackageSolver
 {
-    private readonly Dictionary<string, Provider[]> _providers;
-    private readonly Dictionary<string, string[]> _installIfByName;
+    private const uint NameBuckets = 20000;
+
+    // Every provider of every name in one list, chained per name in index order: one allocation, not one per name.
+    private readonly Dictionary<string, (int First, int Last)> _names;
+    private readonly Dictionary<string, (int First, int Last)>.AlternateLookup<ReadOnlySpan<char>> _namesBySpan;
+    private readonly List<(Provider Provider, int Next)> _providers;
     private readonly Package[] _withInstallIf;
+    private readonly Dictionary<string, List<InstallIfEdge>> _installIfAfter;
+    private readonly Lazy<Dictionary<string, int>> _created;
 
     /// <param name="available">Index entries in repository order (an earlier repository wins a tie).</param>
     /// <param name="arch">The target arch; entries of other arches are ignored (`noarch` fits all).</param>
     /// <param name="repositoryTag">The `@tag` of an entry's repository, or null for an untagged repository.</param>
     public PackageSolver(IEnumerable<ApkIndexEntry> available, string arch, Func<ApkIndexEntry, string?>? repositoryTag = null)
     {
-        var providers = new Dictionary<string, List<Provider>>(StringComparer.Ordinal);
+        // A copy, read again only if apk's name creation order is ever needed (see InstallIfAfter).
+        ApkIndexEntry[] entries = [.. available];
+        _names = new(entries.Length * 3, StringComparer.Ordinal);
+        _namesBySpan = _names.GetAlternateLookup<ReadOnlySpan<char>>();
+        _providers = new(entries.Length * 3);
         var withInstallIf = new List<Package>();
-        var names = new Dictionary<string, int>(StringComparer.Ordinal);
         var order = 0;
-        foreach (var entry in available)
+        foreach (var entry in entries)
         {
-            NoteNames(names, entry);
             if (entry.Arch is { } a && a != arch && a != "noarch")
                 continue;
-            var package = new Package(entry, order++, repositoryTag?.Invoke(entry));
-            Add(providers, entry.Name, new Provider(package, entry.Version));
-            foreach (var provide in package.Provides)
-                if (provide.Name != entry.Name)
-                    Add(providers, provide.Name, new Provider(package, provide.Version));
-            if (package.InstallIf.Length > 0)
+            var package = new Package(entry, order++, repositoryTag?.Invoke(entry), ReadConditions(entry));
+            ref var own = ref CollectionsMarshal.GetValueRefOrAddDefault(_names, entry.Name, out var known);
+            Chain(ref own, known, new Provider(package, entry.Version));
+            foreach (var token in entry.Provides)
+            {
+                // Provide names are looked up as spans: a string is made only for a name not seen before.
+                var name = Token.Read(token, out var conflict, out var version);
+                if (conflict || name.SequenceEqual(entry.Name))
+                    continue;
+                ref var chain = ref CollectionsMarshal.GetValueRefOrAddDefault(_namesBySpan, name, out known);
+                // Most provides repeat the package's version: share its string.
+                var shared = version < 0 ? null : token.AsSpan(version).SequenceEqual(entry.Version) ? entry.Version : token[version..];
+                Chain(ref chain, known, new Provider(package, shared));
+            }
+            if (package.Conditions.Length > 0)
                 withInstallIf.Add(package);
         }
-        _providers = providers.ToDictionary(p => p.Key, p => p.Value.ToArray(), StringComparer.Ordinal);
         _withInstallIf = [.. withInstallIf];
-        _installIfByName = ReverseInstallIf(names, _providers);
+        (_installIfAfter, var sharedBuckets) = ReverseInstallIf(_withInstallIf);
+        _created = new(() => CreationOrder(entries, sharedBuckets));
     }
 
-    /// <summary>Records, in apk's order of creation, every name an entry mentions (P:, then D:, p:, i: tokens).</summary>
-    private static void NoteNames(Dictionary<string, int> names, ApkIndexEntry entry)
+    /// <summary>Appends a provider to the chain of a name (<paramref name="known"/>: the name has providers already).</summary>
+    private void Chain(ref (int First, int Last) chain, bool known, Provider provider)
     {
-        foreach (var (key, value) in entry.Fields)
+        if (known)
+            CollectionsMarshal.AsSpan(_providers)[chain.Last].Next = _providers.Count;
+        else
+            chain.First = _providers.Count;
+        chain.Last = _providers.Count;
+        _providers.Add((provider, -1));
+    }
+
+    /// <summary>The install_if names of an entry, read without parsing it.</summary>
+    private Condition[] ReadConditions(ApkIndexEntry entry)
+    {
+        if (entry.InstallIf.Count == 0)
+            return [];
+        var conditions = new Condition[entry.InstallIf.Count];
+        for (var i = 0; i < conditions.Length; i++)
         {
-            if (key == 'P')
-                names.TryAdd(value, names.Count);
-            else if (key is 'D' or 'p' or 'i')
-                foreach (var token in value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-                {
-                    var name = token.AsSpan().TrimStart('!');
-                    var end = name.IndexOfAny("<>=~@");
-                    names.TryAdd((end < 0 ? name : name[..end]).ToString(), names.Count);
-                }
+            // Conditions mostly name packages indexed before: share the name's string.
+            var name = Token.Read(entry.InstallIf[i], out var conflict, out _);
+            conditions[i] = new(_namesBySpan.TryGetValue(name, out var known, out _) ? known : name.ToString(), conflict);
         }
+        return conditions;
+    }
+
+    /// <summary>The providers of a name, in index order. A broken package stands for no name but its own.</summary>
+    private Provider[] Candidates(string name)
+    {
+        if (!_names.TryGetValue(name, out var chain))
+            return [];
+        var count = 0;
+        for (var i = chain.First; i >= 0; i = _providers[i].Next)
+            count++;
+        var candidates = new Provider[count];
+        count = 0;
+        for (var i = chain.First; i >= 0; i = _providers[i].Next)
+            if (_providers[i].Provider is var candidate && (candidate.Package.Name == name || candidate.Package.Broken is null))
+                candidates[count++] = candidate;
+        return count == candidates.Length ? candidates : candidates[..count];
     }
 
     /// <summary>
     /// For each name, the names whose chosen package may be installed right after it because one of their providers
     /// has it as an install_if condition. apk builds these lists by walking its name hash table (murmur3, seed 5381,
-    /// 20000 buckets, newest entry first in a bucket); when several install_if packages become due at once, that walk
-    /// is the order apk installs them in, so it is reproduced here.
+    /// 20000 buckets, newest name first in a bucket); when several install_if packages become due at once, that walk
+    /// is the order apk installs them in, so it is reproduced, over just the names that have install_if providers.
+    /// Names sharing a bucket are left in any order here, and returned too (see <see cref="InstallIfAfter"/>).
     /// </summary>
-    private static Dictionary<string, string[]> ReverseInstallIf(Dictionary<string, int> names, Dictionary<string, Provider[]> providers)
+    private (Dictionary<string, List<InstallIfEdge>>, HashSet<string>) ReverseInstallIf(Package[] withInstallIf)
     {
-        const int buckets = 20000;
-        var walk = names.Select(n => (Name: n.Key, Created: n.Value, Bucket: Murmur3(n.Key, 5381) % buckets))
-            .OrderBy(n => n.Bucket).ThenByDescending(n => n.Created);
-        var reverse = new Dictionary<string, (List<string> Names, HashSet<string> Seen)>(StringComparer.Ordinal);
-        foreach (var (name, _, _) in walk)
+        var walk = new List<(string Name, uint Bucket)>();
+        var named = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var package in withInstallIf)
         {
-            if (!providers.TryGetValue(name, out var provided))
-                continue;
-            foreach (var provider in provided)
-                foreach (var condition in provider.Package.InstallIf)
-                {
-                    if (!reverse.TryGetValue(condition.Name, out var list))
-                        reverse[condition.Name] = list = ([], new HashSet<string>(StringComparer.Ordinal));
-                    if (list.Seen.Add(name))
-                        list.Names.Add(name);
-                }
+            if (named.Add(package.Name))
+                walk.Add((package.Name, Murmur3(package.Name, 5381) % NameBuckets));
+            foreach (var token in package.Entry.Provides)
+                if (Token.Read(token, out var conflict, out _) is var provide && !conflict
+                    && _namesBySpan.TryGetValue(provide, out var name, out _) && named.Add(name))
+                    walk.Add((name, Murmur3(name, 5381) % NameBuckets));
         }
-        return reverse.ToDictionary(p => p.Key, p => p.Value.Names.ToArray(), StringComparer.Ordinal);
+        walk.Sort((x, y) => x.Bucket.CompareTo(y.Bucket));
+
+        var shared = new HashSet<string>(StringComparer.Ordinal);
+        var reverse = new Dictionary<string, List<InstallIfEdge>>(StringComparer.Ordinal);
+        for (var i = 0; i < walk.Count; i++)
+        {
+            var (name, bucket) = walk[i];
+            if (i > 0 && walk[i - 1].Bucket == bucket)
+                shared.UnionWith([walk[i - 1].Name, name]);
+            for (var p = _names[name].First; p >= 0; p = _providers[p].Next)
+            {
+                var package = _providers[p].Provider.Package;
+                foreach (var condition in package.Conditions)
+                {
+                    ref var edges = ref CollectionsMarshal.GetValueRefOrAddDefault(reverse, condition.Name, out _);
+                    edges ??= [];
+                    if (edges.Count == 0 || edges[^1] != new InstallIfEdge(name, bucket, package))
+                        edges.Add(new(name, bucket, package));
+                }
+            }
+        }
+        return (reverse, shared);
+    }
+
+    /// <summary>
+    /// The chosen names to try once the package named <paramref name="name"/> is installed, in apk's walk order.
+    /// Trying a name that is not chosen does nothing, and one whose install_if providers are all broken was never
+    /// listed by apk, so both are left out. The order inside a bucket (newest name first) only matters when two of its
+    /// names are chosen; only then is apk's name creation order worked out, once per solver.
+    /// </summary>
+    private IEnumerable<string> InstallIfAfter(string name, Func<string, bool> chosen)
+    {
+        if (!_installIfAfter.TryGetValue(name, out var edges))
+            yield break;
+        var bucket = new List<string>();
+        for (var start = 0; start < edges.Count;)
+        {
+            bucket.Clear();
+            var end = start;
+            for (; end < edges.Count && edges[end].Bucket == edges[start].Bucket; end++)
+                if (chosen(edges[end].Name) && edges[end].By.Broken is null && !bucket.Contains(edges[end].Name))
+                    bucket.Add(edges[end].Name);
+            if (bucket.Count > 1)
+                bucket.Sort((x, y) => _created.Value[y].CompareTo(_created.Value[x]));
+            foreach (var triggered in bucket)
+                yield return triggered;
+            start = end;
+        }
+    }
+
+    /// <summary>
+    /// Where apk first creates each of <paramref name="names"/>: apk creates a name when an entry first mentions it
+    /// (P:, then D:, p:, i: tokens in field order, entries of every arch); a larger value is a newer name.
+    /// </summary>
+    private static Dictionary<string, int> CreationOrder(ApkIndexEntry[] entries, HashSet<string> names)
+    {
+        var created = new Dictionary<string, int>(names.Count, StringComparer.Ordinal);
+        var lookup = names.GetAlternateLookup<ReadOnlySpan<char>>();
+        var position = 0;
+        foreach (var entry in entries)
+        {
+            foreach (var (key, value) in entry.Fields)
+            {
+                if (key == 'P')
+                    Note(value);
+                else if (key is 'D' or 'p' or 'i')
+                    foreach (var range in value.AsSpan().Split(' '))
+                    {
+                        var name = value.AsSpan(range).TrimStart('!');
+                        var end = name.IndexOfAny("<>=~@");
+                        Note(end < 0 ? name : name[..end]);
+                    }
+            }
+            if (created.Count == names.Count)
+                break;
+        }
+        return created;
+
+        void Note(ReadOnlySpan<char> name)
+        {
+            if (lookup.TryGetValue(name, out var known))
+                created.TryAdd(known, position);
+            position++;
+        }
     }
 
     private static uint Murmur3(string text, uint seed)
@@ -147,47 +269,103 @@ public sealed class PackageSolver
         }
     }
 
-    private static void Add<T>(Dictionary<string, List<T>> map, string key, T value)
-    {
-        if (!map.TryGetValue(key, out var list))
-            map[key] = list = [];
-        list.Add(value);
-    }
-
     private sealed class Package
     {
-        public Package(ApkIndexEntry entry, int order, string? tag)
+        private Parsed? _parsed;
+
+        public Package(ApkIndexEntry entry, int order, string? tag, Condition[] conditions)
         {
             Entry = entry;
             Order = order;
             Tag = tag;
             Priority = entry.ProviderPriority ?? 0;
-            try
-            {
-                Depends = entry.Depends.Select(Dependency.Parse).ToArray();
-                Provides = entry.Provides.Select(Dependency.Parse).Where(p => !p.Conflict).ToArray();
-                InstallIf = entry.InstallIf.Select(Dependency.Parse).ToArray();
-            }
-            catch (FormatException e)
-            {
-                // One malformed record must not make the whole index unusable: the package just cannot be chosen.
-                Broken = e.Message;
-                Depends = Provides = InstallIf = [];
-            }
+            Conditions = conditions;
         }
 
         public ApkIndexEntry Entry { get; }
         public int Order { get; }
         public string? Tag { get; }
         public int Priority { get; }
-        public string? Broken { get; }
-        public Dependency[] Depends { get; }
-        public Dependency[] Provides { get; }
-        public Dependency[] InstallIf { get; }
         public string Name => Entry.Name;
+
+        /// <summary>The install_if tokens, read when the package is indexed.</summary>
+        public Condition[] Conditions { get; }
+
+        /// <summary>Why the package cannot be chosen (its first malformed token), or null.</summary>
+        public string? Broken => Tokens.Broken;
+        public Dependency[] Depends => Tokens.Depends;
+        public Dependency[] Provides => Tokens.Provides;
+        public Dependency[] InstallIf => Tokens.InstallIf;
+
+        private Parsed Tokens
+        {
+            get
+            {
+                // Parsed when a resolution first looks at the package. Several threads may parse it at once: all then
+                // use the first result published.
+                if (Volatile.Read(ref _parsed) is { } parsed)
+                    return parsed;
+                parsed = Parse(Entry);
+                return Interlocked.CompareExchange(ref _parsed, parsed, null) ?? parsed;
+            }
+        }
+
+        private static Parsed Parse(ApkIndexEntry entry)
+        {
+            try
+            {
+                return new(Parse(entry.Depends), Parse(entry.Provides, dropConflicts: true), Parse(entry.InstallIf), null);
+            }
+            catch (FormatException e)
+            {
+                // One malformed record must not make the whole index unusable: the package just cannot be chosen.
+                return new([], [], [], e.Message);
+            }
+        }
+
+        private static Dependency[] Parse(IReadOnlyList<string> tokens, bool dropConflicts = false)
+        {
+            if (tokens.Count == 0)
+                return [];
+            var parsed = new List<Dependency>(tokens.Count);
+            foreach (var token in tokens)
+                if (Dependency.Parse(token) is var dependency && !(dropConflicts && dependency.Conflict))
+                    parsed.Add(dependency);
+            return [.. parsed];
+        }
 
         public override string ToString() => Entry.ToString();
     }
+
+    /// <summary>A package's parsed tokens, or why the package is broken (then none).</summary>
+    private sealed record Parsed(Dependency[] Depends, Dependency[] Provides, Dependency[] InstallIf, string? Broken);
+
+    /// <summary>Reads tokens as <see cref="Dependency.Parse"/> does, without checking them: a malformed one makes its
+    /// package broken when the package is parsed.</summary>
+    private static class Token
+    {
+        /// <summary>The name; its `!`, and where its version starts (-1 without an operator).</summary>
+        public static ReadOnlySpan<char> Read(string token, out bool conflict, out int version)
+        {
+            var text = token.AsSpan();
+            conflict = text.StartsWith('!');
+            if (conflict)
+                text = text[1..];
+            var op = text.IndexOfAny("<>=~");
+            var name = op < 0 ? text : text[..op];
+            if (name.IndexOf('@') is var at and >= 0)
+                name = name[..at];
+            version = op < 0 ? -1 : token.Length - text[op..].TrimStart("<>=~").Length;
+            return name;
+        }
+    }
+
+    /// <summary>An install_if condition as indexed: the name it needs installed, or with `!` not installed.</summary>
+    private readonly record struct Condition(string Name, bool Conflict);
+
+    /// <summary>In the install_if table: <see cref="Name"/> may follow a name because package <see cref="By"/>,
+    /// which provides it, has that name as an install_if condition.</summary>
+    private readonly record struct InstallIfEdge(string Name, uint Bucket, Package By);
 
     /// <summary>A package standing for a name, at a version (null for a provide without version).</summary>
     private readonly record struct Provider(Package Package, string? Version)
@@ -279,7 +457,7 @@ public sealed class PackageSolver
         private bool Select(string name, bool report)
         {
             var requirements = _requirements[name];
-            var candidates = solver._providers.GetValueOrDefault(name) ?? [];
+            var candidates = solver.Candidates(name);
             Provider? best = null;
             var virtualOnly = false;
             var explicitTags = ExplicitTags(requirements);
@@ -405,7 +583,8 @@ public sealed class PackageSolver
             var best = new Dictionary<string, Provider>(StringComparer.Ordinal);
             foreach (var package in solver._withInstallIf)
             {
-                if (_chosen.ContainsKey(package.Name) || package.Broken is not null)
+                // Only a package whose conditions all name chosen packages can be due: test that before parsing it.
+                if (_chosen.ContainsKey(package.Name) || !ConditionsChosen(package) || package.Broken is not null)
                     continue;
                 if (package.Tag is { } tag && !Tags(package.Name).Contains(tag))
                     continue;
@@ -432,11 +611,19 @@ public sealed class PackageSolver
             return best.Count > 0;
         }
 
+        private bool ConditionsChosen(Package package)
+        {
+            foreach (var condition in package.Conditions)
+                if (!condition.Conflict && _chosen.GetValueOrDefault(condition.Name) is null)
+                    return false;
+            return true;
+        }
+
         /// <summary>A requirement met after its name was taken: learn it and start over when another provider fits,
         /// otherwise report it.</summary>
         private void Unsatisfied(string name, Requirement requirement, Provider chosen)
         {
-            var candidates = solver._providers.GetValueOrDefault(name) ?? [];
+            var candidates = solver.Candidates(name);
             var all = _requirements[name];
             var known = learned.GetValueOrDefault(name);
             if ((known is null || !known.Contains(requirement.Dependency))
@@ -529,6 +716,7 @@ public sealed class PackageSolver
             var order = new List<ApkIndexEntry>(_selected.Count);
             var namesDone = new HashSet<string>(StringComparer.Ordinal);
             var packagesDone = new HashSet<Package>();
+            Func<string, bool> chosen = _chosen.ContainsKey;
 
             void Name(string name)
             {
@@ -551,7 +739,7 @@ public sealed class PackageSolver
                 foreach (var dependency in package.Depends)
                     Name(dependency.Name);
                 order.Add(package.Entry);
-                foreach (var triggered in solver._installIfByName.GetValueOrDefault(package.Name) ?? [])
+                foreach (var triggered in solver.InstallIfAfter(package.Name, chosen))
                     InstallIf(triggered);
             }
 

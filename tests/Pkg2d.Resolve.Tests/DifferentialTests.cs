@@ -78,4 +78,21 @@ public sealed class DifferentialTests(ApkReference apk) : IClassFixture<ApkRefer
         Assert.Equal(expected.Order(StringComparer.Ordinal), actual.Order(StringComparer.Ordinal));
         Assert.Equal(expected, actual);
     }
+
+    /// <summary>
+    /// apg-doc and boost1.77-doc (install_if `docs` and their package) share a bucket of apk's name hash table, and
+    /// both become due when docs, last in the world's name order, is installed: apk installs the newer name first.
+    /// </summary>
+    [ApkReferenceTheory]
+    [InlineData("x86_64", "apg boost1.77 busybox docs")]
+    public void InstallIfPackagesDueTogetherFollowApksNameHashWalk(string arch, string world)
+    {
+        var entries = world.Split(' ');
+        var (expected, _) = apk.Simulate(arch, entries);
+        var actual = X86_64.Value.Solve(entries).Packages.Select(p => p.ToString()).ToList();
+        Assert.NotNull(expected);
+        Assert.Contains(actual, p => p.StartsWith("apg-doc-", StringComparison.Ordinal));
+        Assert.Contains(actual, p => p.StartsWith("boost1.77-doc-", StringComparison.Ordinal));
+        Assert.Equal(expected, actual);
+    }
 }
