@@ -5,7 +5,8 @@ namespace Pkg2d.Fetch;
 
 /// <summary>
 /// Loads and verifies the indexes of repositories for one arch, in parallel. Remote indexes are kept under
-/// `&lt;cache&gt;/indexes/` and used, re-verified, when the network fails or when working offline.
+/// `&lt;cache&gt;/indexes/`, dated with the server's Last-Modified time: a kept index is downloaded again only when the
+/// server says it changed (If-Modified-Since), and it is used, re-verified, when the network fails or offline.
 /// </summary>
 public sealed class IndexLoader(
     RepositoryTransport transport, PackageCache cache, TrustedKeys keys,
@@ -73,12 +74,31 @@ public sealed class IndexLoader(
         if (offline)
             throw new FetchException($"{location}: not downloaded (offline)", location);
         var cached = cache.IndexPath(location);
+        DateTimeOffset? since = File.Exists(cached) ? File.GetLastWriteTimeUtc(cached) : null;
         var temp = PackageCache.TempPath(cache.IndexesDir, "index");
         try
         {
+            RemoteFile remote;
             await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None))
-                await transport.DownloadAsync(location, file, MaxIndexBytes, null, cancellationToken);
+                remote = await transport.DownloadIfModifiedAsync(location, file, MaxIndexBytes, since, cancellationToken);
+            if (!remote.Modified)
+            {
+                try
+                {
+                    return Read(spec, cached, location, folder);
+                }
+                catch (Apk.ApkFormatException e)
+                {
+                    // The kept copy went bad on disk while the server's is unchanged: fetch it whole again.
+                    warn?.Invoke($"{location}: the cached copy {cached} is unusable ({e.Message}); downloading it again");
+                    File.Delete(cached);
+                    return await LoadRemoteAsync(spec, location, folder, cancellationToken);
+                }
+            }
             var index = Read(spec, temp, location, folder);
+            // Dated as the server dates it, so the next request can ask whether it changed since.
+            if (remote.LastModified is { } modified)
+                File.SetLastWriteTimeUtc(temp, modified.UtcDateTime);
             File.Move(temp, cached, overwrite: true);
             return index;
         }

@@ -64,10 +64,22 @@ public sealed class RepositoryTransport : IDisposable
         Action<long>? progress = null, CancellationToken cancellationToken = default)
     {
         if (!Location.IsHttp(location))
-        {
             await CopyLocalAsync(location, destination, maxBytes, progress, cancellationToken);
-            return;
-        }
+        else
+            await DownloadHttpAsync(location, destination, maxBytes, progress, null, cancellationToken);
+    }
+
+    /// <summary>
+    /// Downloads an http(s) location unless the server says it has not changed since <paramref name="since"/>
+    /// (HTTP 304: nothing is written). The result carries the server's Last-Modified time when it sends one.
+    /// </summary>
+    public Task<RemoteFile> DownloadIfModifiedAsync(
+        string url, Stream destination, long maxBytes, DateTimeOffset? since, CancellationToken cancellationToken = default) =>
+        DownloadHttpAsync(url, destination, maxBytes, null, since, cancellationToken);
+
+    private async Task<RemoteFile> DownloadHttpAsync(
+        string url, Stream destination, long maxBytes, Action<long>? progress, DateTimeOffset? since, CancellationToken cancellationToken)
+    {
         for (var attempt = 0; ; attempt++)
         {
             destination.SetLength(0);
@@ -75,8 +87,7 @@ public sealed class RepositoryTransport : IDisposable
             long received = 0;
             try
             {
-                await GetAsync(location, destination, maxBytes, n => { received += n; progress?.Invoke(n); }, cancellationToken);
-                return;
+                return await GetAsync(url, destination, maxBytes, n => { received += n; progress?.Invoke(n); }, since, cancellationToken);
             }
             catch (TransientException) when (attempt < _options.Retries)
             {
@@ -87,20 +98,25 @@ public sealed class RepositoryTransport : IDisposable
             {
                 progress?.Invoke(-received);
                 throw new FetchException(
-                    $"{location}: {e.Message} (gave up after {attempt + 1} attempts)", location, e.Status, e.InnerException);
+                    $"{url}: {e.Message} (gave up after {attempt + 1} attempts)", url, e.Status, e.InnerException);
             }
         }
     }
 
     public void Dispose() => _client.Dispose();
 
-    private async Task GetAsync(string url, Stream destination, long maxBytes, Action<long> progress, CancellationToken cancellationToken)
+    private async Task<RemoteFile> GetAsync(
+        string url, Stream destination, long maxBytes, Action<long> progress, DateTimeOffset? since, CancellationToken cancellationToken)
     {
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         idle.CancelAfter(_options.ReadTimeout);
         try
         {
-            using var response = await _client.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, idle.Token);
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Headers.IfModifiedSince = since;
+            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, idle.Token);
+            if (since is not null && response.StatusCode == HttpStatusCode.NotModified)
+                return new RemoteFile(Modified: false, since);
             var status = (int)response.StatusCode;
             if (status >= 500 || response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests)
                 throw new TransientException($"HTTP {status} {response.ReasonPhrase}", response.StatusCode);
@@ -124,6 +140,7 @@ public sealed class RepositoryTransport : IDisposable
                 await destination.WriteAsync(buffer.AsMemory(0, n), cancellationToken);
                 progress(n);
             }
+            return new RemoteFile(Modified: true, response.Content.Headers.LastModified);
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -172,3 +189,6 @@ public sealed class RepositoryTransport : IDisposable
         public HttpStatusCode? Status { get; } = status;
     }
 }
+
+/// <summary>The outcome of a conditional download: whether new bytes came, and the server's Last-Modified time.</summary>
+public sealed record RemoteFile(bool Modified, DateTimeOffset? LastModified);

@@ -214,6 +214,32 @@ public sealed class FixtureMirrorTests : IDisposable
     }
 
     [FixtureFact]
+    public async Task CachedIndex_IsDownloadedAgainOnlyWhenTheMirrorSaysItChanged()
+    {
+        var mirror = Mirror();
+        using (await Open(mirror.Url))
+        {
+        }
+        Assert.Equal(0, mirror.NotModifiedFor("armhf/APKINDEX.tar.gz"));
+
+        using (var again = await Open(mirror.Url))
+            Assert.Equal(16, again.Resolve(["alpine-base"]).Packages.Count);
+        Assert.Equal((2, 1), (mirror.RequestsFor("armhf/APKINDEX.tar.gz"), mirror.NotModifiedFor("armhf/APKINDEX.tar.gz")));
+
+        // A kept copy damaged on disk is never trusted: the unchanged index is downloaded whole again.
+        var cached = Assert.Single(Directory.GetFiles(Path.Combine(_cache.Path, "indexes")));
+        var bytes = File.ReadAllBytes(cached);
+        bytes[bytes.Length / 2] ^= 0xff;
+        File.WriteAllBytes(cached, bytes);
+        File.SetLastWriteTimeUtc(cached, DateTime.UtcNow.AddDays(1));
+        var warnings = new List<string>();
+        using (var repaired = await ApkSource.OpenAsync(Options(mirror.Url), warnings.Add))
+            Assert.Equal(16, repaired.Resolve(["alpine-base"]).Packages.Count);
+        Assert.Equal((4, 2), (mirror.RequestsFor("armhf/APKINDEX.tar.gz"), mirror.NotModifiedFor("armhf/APKINDEX.tar.gz")));
+        Assert.Contains(warnings, w => w.Contains("downloading it again"));
+    }
+
+    [FixtureFact]
     public async Task CachedIndex_IsReverifiedWhenUsed()
     {
         var mirror = Mirror();

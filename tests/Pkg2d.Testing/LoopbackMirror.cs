@@ -52,6 +52,7 @@ public sealed class LoopbackMirror : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<string, int> _requests = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, MirrorFault> _faults = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _notModified = new(StringComparer.Ordinal);
     private readonly Task _acceptLoop;
 
     public LoopbackMirror(string root)
@@ -77,6 +78,9 @@ public sealed class LoopbackMirror : IDisposable
     public int RequestsFor(string relativePath) => _requests.GetValueOrDefault(relativePath);
 
     public int TotalRequests => _requests.Values.Sum();
+
+    /// <summary>How many requests for a path were conditional and answered 304 Not Modified.</summary>
+    public int NotModifiedFor(string relativePath) => _notModified.GetValueOrDefault(relativePath);
 
     /// <summary>Every requested path with its count.</summary>
     public IReadOnlyDictionary<string, int> Requests => new Dictionary<string, int>(_requests);
@@ -130,8 +134,8 @@ public sealed class LoopbackMirror : IDisposable
                 var request = await ReadRequestLineAsync(stream);
                 if (request is null)
                     return;
-                var (method, target) = request.Value;
-                await RespondAsync(client, stream, method, target);
+                var (method, target, since) = request.Value;
+                await RespondAsync(client, stream, method, target, since);
             }
             catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
             {
@@ -140,7 +144,7 @@ public sealed class LoopbackMirror : IDisposable
         }
     }
 
-    private async Task<(string Method, string Target)?> ReadRequestLineAsync(NetworkStream stream)
+    private async Task<(string Method, string Target, DateTimeOffset? IfModifiedSince)?> ReadRequestLineAsync(NetworkStream stream)
     {
         var header = new StringBuilder();
         var buffer = new byte[1];
@@ -150,11 +154,16 @@ public sealed class LoopbackMirror : IDisposable
                 return null;
             header.Append((char)buffer[0]);
         }
-        var parts = header.ToString().Split("\r\n")[0].Split(' ');
-        return parts.Length == 3 ? (parts[0], parts[1]) : null;
+        var lines = header.ToString().Split("\r\n");
+        var parts = lines[0].Split(' ');
+        var since = lines.Skip(1).Where(l => l.StartsWith("If-Modified-Since:", StringComparison.OrdinalIgnoreCase))
+            .Select(l => DateTimeOffset.TryParse(l["If-Modified-Since:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AssumeUniversal, out var time) ? time : (DateTimeOffset?)null)
+            .FirstOrDefault();
+        return parts.Length == 3 ? (parts[0], parts[1], since) : null;
     }
 
-    private async Task RespondAsync(TcpClient client, NetworkStream stream, string method, string target)
+    private async Task RespondAsync(TcpClient client, NetworkStream stream, string method, string target, DateTimeOffset? ifModifiedSince)
     {
         var relative = Uri.UnescapeDataString(target.Split('?')[0]).TrimStart('/');
         _requests.AddOrUpdate(relative, 1, (_, n) => n + 1);
@@ -178,6 +187,15 @@ public sealed class LoopbackMirror : IDisposable
             return;
         }
 
+        // Conditional requests as a real mirror answers them: whole seconds, as HTTP dates have.
+        var modified = new DateTimeOffset(File.GetLastWriteTimeUtc(path)).ToUnixTimeSeconds();
+        if (ifModifiedSince is { } since && modified <= since.ToUnixTimeSeconds())
+        {
+            _notModified.AddOrUpdate(relative, 1, (_, n) => n + 1);
+            await stream.WriteAsync("HTTP/1.1 304 Not Modified\r\nConnection: close\r\n\r\n"u8.ToArray(), _stop.Token); // no body, by definition
+            return;
+        }
+
         var content = await File.ReadAllBytesAsync(path, _stop.Token);
         if (fault?.Kind == MirrorFaultKind.Truncate)
             content = content[..(int)Math.Min(fault.Bytes, content.Length)];
@@ -187,7 +205,8 @@ public sealed class LoopbackMirror : IDisposable
             content[(int)Math.Clamp(at, 0, content.Length - 1)] ^= 0xff;
         }
 
-        var head = $"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {content.Length}\r\nConnection: close\r\n\r\n";
+        var lastModified = DateTimeOffset.FromUnixTimeSeconds(modified).ToString("r", System.Globalization.CultureInfo.InvariantCulture);
+        var head = $"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {content.Length}\r\nLast-Modified: {lastModified}\r\nConnection: close\r\n\r\n";
         await stream.WriteAsync(Encoding.ASCII.GetBytes(head), _stop.Token);
         if (method == "HEAD")
             return;
