@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Pkg2d.Apk.Index;
 
 /// <summary>
@@ -6,12 +8,16 @@ namespace Pkg2d.Apk.Index;
 /// </summary>
 public sealed class ApkIndexEntry
 {
+    // Runs for every record of an index, mostly in a fresh process, where tiered compilation would leave it unoptimized.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ApkIndexEntry(IReadOnlyList<KeyValuePair<char, string>> fields, string repository)
     {
         Fields = fields;
         Repository = repository;
-        foreach (var (key, value) in fields)
+        // Indexed rather than enumerated: no enumerator per record.
+        for (var i = 0; i < fields.Count; i++)
         {
+            var (key, value) = fields[i];
             switch (key)
             {
                 case 'P': Name = value; break;
@@ -26,9 +32,9 @@ public sealed class ApkIndexEntry
                 case 'm': Maintainer = value; break;
                 case 't': BuildTime = ParseLong(key, value); break;
                 case 'c': Commit = value; break;
-                case 'D': Depends = Split(value); break;
-                case 'p': Provides = Split(value); break;
-                case 'i': InstallIf = Split(value); break;
+                case 'D': _depends = value; break;
+                case 'p': _provides = value; break;
+                case 'i': _installIf = value; break;
                 case 'k': ProviderPriority = (int)ParseLong(key, value); break;
                 case 'C':
                     Checksum = ApkChecksum.TryParse(value, out var checksum)
@@ -63,14 +69,18 @@ public sealed class ApkIndexEntry
     public string? Commit { get; }
     public ApkChecksum? Checksum { get; }
 
+    // The token lists are split on first use: a resolution reads the depends of only the few packages it visits.
+    private readonly string? _depends, _provides, _installIf;
+    private string[]? _dependsTokens, _providesTokens, _installIfTokens;
+
     /// <summary>Dependency tokens as written (`so:libc.musl-x86_64.so.1`, `!foo`, `bar>=1.2`).</summary>
-    public IReadOnlyList<string> Depends { get; } = [];
+    public IReadOnlyList<string> Depends => _dependsTokens ??= Split(_depends);
 
     /// <summary>Provided names as written (`cmd:ls=1.36.1-r0`, `so:libz.so.1=1.2.13`, `/bin/sh`).</summary>
-    public IReadOnlyList<string> Provides { get; } = [];
+    public IReadOnlyList<string> Provides => _providesTokens ??= Split(_provides);
 
     /// <summary>install_if tokens: the package is installed when all of them are.</summary>
-    public IReadOnlyList<string> InstallIf { get; } = [];
+    public IReadOnlyList<string> InstallIf => _installIfTokens ??= Split(_installIf);
 
     /// <summary>`k:` provider priority, or null when the package does not give one.</summary>
     public int? ProviderPriority { get; }
@@ -79,11 +89,23 @@ public sealed class ApkIndexEntry
     public string FileName => $"{Name}-{Version}.apk";
 
     /// <summary>The value of the first field with this key, or null.</summary>
-    public string? this[char key] => Fields.FirstOrDefault(f => f.Key == key).Value;
+    public string? this[char key]
+    {
+        get
+        {
+            for (var i = 0; i < Fields.Count; i++)
+            {
+                var field = Fields[i];
+                if (field.Key == key)
+                    return field.Value;
+            }
+            return null;
+        }
+    }
 
     public override string ToString() => $"{Name}-{Version}";
 
-    private static string[] Split(string value) => value.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+    private static string[] Split(string? value) => value is null ? [] : value.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
     private static long ParseLong(char key, string value) =>
         long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Formats.Tar;
 using System.Text;
 using Pkg2d.Apk.Format;
@@ -38,28 +39,78 @@ public static class ApkIndexReader
         }
 
         string? description = null;
-        byte[]? text = null;
-        for (var entry = first; entry is not null; entry = TarEntries.Next(tar, source, "index tar"))
+        char[]? text = null;
+        var textLength = 0;
+        try
         {
-            if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile))
-                continue;
-            if (entry.Name == "DESCRIPTION")
-                description = Encoding.UTF8.GetString(TarEntries.ReadContent(entry, source, MaxDescription)).Trim();
-            else if (entry.Name == "APKINDEX")
-                text = TarEntries.ReadContent(entry, source, MaxText);
+            for (var entry = first; entry is not null; entry = TarEntries.Next(tar, source, "index tar"))
+            {
+                if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile))
+                    continue;
+                if (entry.Name == "DESCRIPTION")
+                    description = Encoding.UTF8.GetString(TarEntries.ReadContent(entry, source, MaxDescription)).Trim();
+                else if (entry.Name == "APKINDEX")
+                {
+                    // The last APKINDEX member wins, as when the tar is extracted.
+                    var previous = text;
+                    text = ReadPooledText(entry, source, out textLength);
+                    if (previous is not null)
+                        ArrayPool<char>.Shared.Return(previous);
+                }
+            }
+            member.Drain();
+            if (gzip.NextMember() is { } extra)
+                throw new ApkFormatException($"{source}: unexpected gzip member {extra.Index} at offset {extra.Offset} after the index");
+
+            var signer = keys.FindSigner(signatures, member.Sha1, member.Sha256, out var problem, out var keyName);
+            if (signer is null)
+                Untrusted(source, keyName, $"{source} {problem}", allowUntrusted, warn);
+            if (text is null)
+                throw new ApkFormatException($"{source}: no APKINDEX entry in the index tar");
+
+            var content = text.AsSpan(0, textLength);
+            if (content.StartsWith('\uFEFF'))
+                content = content[1..]; // a byte order mark, which a StreamReader would drop
+            var entries = ApkIndexText.Parse(content, repository, source);
+            return new ApkIndex(repository, source, description, entries, signer?.KeyName);
         }
-        member.Drain();
-        if (gzip.NextMember() is { } extra)
-            throw new ApkFormatException($"{source}: unexpected gzip member {extra.Index} at offset {extra.Offset} after the index");
+        finally
+        {
+            if (text is not null)
+                ArrayPool<char>.Shared.Return(text);
+        }
+    }
 
-        var signer = keys.FindSigner(signatures, member.Sha1, member.Sha256, out var problem, out var keyName);
-        if (signer is null)
-            Untrusted(source, keyName, $"{source} {problem}", allowUntrusted, warn);
-        if (text is null)
-            throw new ApkFormatException($"{source}: no APKINDEX entry in the index tar");
-
-        using var reader = new StreamReader(new MemoryStream(text, writable: false), Encoding.UTF8);
-        return new ApkIndex(repository, source, description, ApkIndexText.Parse(reader, repository, source), signer?.KeyName);
+    /// <summary>
+    /// The APKINDEX member decoded as UTF-8 into a pooled buffer, in chunks: the text is a few MiB, read on every index
+    /// load, and only the values parsed from it need to outlive it.
+    /// </summary>
+    private static char[] ReadPooledText(TarEntry entry, string source, out int length)
+    {
+        if (entry.Length > MaxText)
+            throw new ApkFormatException($"{source}: {entry.Name} is too large ({entry.Length} bytes, at most {MaxText} expected)");
+        var text = ArrayPool<char>.Shared.Rent(Encoding.UTF8.GetMaxCharCount((int)entry.Length));
+        try
+        {
+            var decoder = Encoding.UTF8.GetDecoder();
+            var data = entry.DataStream ?? Stream.Null;
+            Span<byte> chunk = stackalloc byte[16 * 1024];
+            length = 0;
+            for (var remaining = entry.Length; remaining > 0;)
+            {
+                var read = data.Read(chunk[..(int)Math.Min(chunk.Length, remaining)]);
+                if (read == 0)
+                    throw new ApkFormatException($"{source}: {entry.Name} ends before its {entry.Length} bytes");
+                remaining -= read;
+                length += decoder.GetChars(chunk[..read], text.AsSpan(length), flush: remaining == 0);
+            }
+            return text;
+        }
+        catch
+        {
+            ArrayPool<char>.Shared.Return(text);
+            throw;
+        }
     }
 
     /// <summary>
