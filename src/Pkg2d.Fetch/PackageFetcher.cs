@@ -24,7 +24,8 @@ public sealed class PackageFetcher(
     TextWriter? progress = null, Action<string>? warn = null)
 {
     private readonly SemaphoreSlim _slots = new(Math.Max(1, maxConcurrentDownloads));
-    private readonly ConcurrentDictionary<string, Lazy<Task<FetchedPackage>>> _inflight = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SharedDownload> _inflight = new(StringComparer.Ordinal);
+    private readonly Lock _inflightLock = new();
     private readonly Func<ApkIndexEntry, IReadOnlyList<string>> _locationsOf =
         locationsOf ?? (entry => [Location.Combine(entry.Repository, entry.FileName)]);
 
@@ -81,21 +82,72 @@ public sealed class PackageFetcher(
         if (Cached(entry, path))
             return new FetchedPackage(entry, path, Downloaded: false);
 
-        // One download per package, whoever asks; it is not tied to the first caller's cancellation (a batch that
-        // gives up must not fail another caller waiting for the same package): each caller only stops waiting.
-        Lazy<Task<FetchedPackage>>? download = null;
-        download = _inflight.GetOrAdd(key, _ => new Lazy<Task<FetchedPackage>>(async () =>
+        // One download per package, whoever asks. A caller that gives up only stops waiting; the download is
+        // cancelled when the last one waiting for it gives up (a failed batch must not fail another caller).
+        SharedDownload shared;
+        lock (_inflightLock)
         {
-            try
+            if (!_inflight.TryGetValue(key, out shared!))
             {
-                return await DownloadAsync(entry, key, path, batch, CancellationToken.None);
+                shared = new SharedDownload();
+                _inflight[key] = shared;
+                shared.Task = RunSharedAsync(shared, entry, key, path, batch);
             }
-            finally
+            shared.Waiters++;
+        }
+        var left = false;
+        try
+        {
+            return await shared.Task.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            left = true;
+            if (Leave(shared))
             {
-                _inflight.TryRemove(new(key, download!));
+                // The last one out stops the download and waits for it to clean up its temporary file.
+                await shared.Cancellation.CancelAsync();
+                await shared.Task.ContinueWith(_ => { }, TaskScheduler.Default);
             }
-        }));
-        return await download.Value.WaitAsync(cancellationToken);
+            throw;
+        }
+        finally
+        {
+            if (!left)
+                Leave(shared);
+        }
+    }
+
+    /// <summary>One caller stops waiting; true when it was the last.</summary>
+    private bool Leave(SharedDownload shared)
+    {
+        lock (_inflightLock)
+            return --shared.Waiters == 0;
+    }
+
+    private async Task<FetchedPackage> RunSharedAsync(SharedDownload shared, ApkIndexEntry entry, string key, string path, DownloadProgress batch)
+    {
+        await Task.Yield(); // registered before it runs
+        try
+        {
+            return await DownloadAsync(entry, key, path, batch, shared.Cancellation.Token);
+        }
+        finally
+        {
+            lock (_inflightLock)
+            {
+                if (_inflight.GetValueOrDefault(key) == shared)
+                    _inflight.Remove(key);
+            }
+        }
+    }
+
+    /// <summary>A download shared by everyone who asked for the package while it runs.</summary>
+    private sealed class SharedDownload
+    {
+        public Task<FetchedPackage> Task { get; set; } = null!;
+        public CancellationTokenSource Cancellation { get; } = new();
+        public int Waiters { get; set; }
     }
 
     private static bool Cached(ApkIndexEntry entry, string path)

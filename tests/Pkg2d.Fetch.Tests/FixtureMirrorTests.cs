@@ -70,6 +70,25 @@ public sealed class FixtureMirrorTests : IDisposable
     }
 
     [FixtureFact]
+    public async Task ACallerThatGivesUp_DoesNotCancelAnotherWaitingForTheSamePackage()
+    {
+        var mirror = Mirror();
+        mirror.Inject(Busybox, MirrorFault.Slow(TimeSpan.FromMilliseconds(20)));
+        using var source = await Open(mirror.Url);
+        using var giveUp = new CancellationTokenSource();
+
+        var first = source.FetchAsync([Entry(source, "busybox")], giveUp.Token);
+        var second = source.FetchAsync([Entry(source, "busybox")]);
+        await Task.Delay(200);
+        await giveUp.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
+        var fetched = Assert.Single(await second);
+        Assert.Equal(Entry(source, "busybox").Size, new FileInfo(fetched.Path).Length);
+        Assert.Equal(1, mirror.RequestsFor(Busybox));
+    }
+
+    [FixtureFact]
     public async Task DroppedConnection_IsRetried()
     {
         var mirror = Mirror();
