@@ -20,6 +20,7 @@ public static class ServeHost
         ["--cache"] = nameof(ServeOptions.CacheDirectory),
         ["--cache-size"] = nameof(ServeOptions.CacheSize),
         ["--allow-other"] = nameof(ServeOptions.AllowOther),
+        ["--on-demand"] = nameof(ServeOptions.OnDemand),
         ["--log-level"] = nameof(ServeOptions.LogLevel),
     };
 
@@ -27,7 +28,7 @@ public static class ServeHost
     /// A host builder with, from lowest to highest precedence: <paramref name="configFile"/> (required when given;
     /// else <see cref="DefaultConfigFile"/>, optional), environment variables <c>PKG2D_KEY</c> (for
     /// <c>pkg2d:Key</c>; <c>__</c> separates levels, e.g. <c>PKG2D_IMAGES__0</c>), and <paramref name="args"/>:
-    /// <c>--mount DIR --cache DIR --cache-size SIZE --image IMAGE... --allow-other BOOL --log-level LEVEL</c>
+    /// <c>--mount DIR --cache DIR --cache-size SIZE --image IMAGE... --allow-other BOOL --on-demand BOOL --log-level LEVEL</c>
     /// (images given there replace the configured list) or any <c>--pkg2d:Key=value</c>.
     /// Logs to the console, in the journal's format when systemd runs the process. When systemd runs it or
     /// NOTIFY_SOCKET is set, the lifetime speaks sd_notify: READY=1 once the mount serves, STOPPING=1 on stop.

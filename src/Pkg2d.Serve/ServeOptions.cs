@@ -7,7 +7,7 @@ namespace Pkg2d.Serve;
 /// What <c>pkg2d serve</c> does, from the configuration section <c>pkg2d</c> (see systemd/pkg2d.json):
 /// <code>
 /// { "pkg2d": { "MountPoint": "/mnt/pkg2", "CacheDirectory": "/var/cache/pkg2d", "CacheSize": "10G",
-///              "AllowOther": true, "Images": [ "gcc", "python3" ], "LogLevel": "Information" } }
+///              "AllowOther": true, "Images": [ "gcc", "python3" ], "OnDemand": true, "LogLevel": "Information" } }
 /// </code>
 /// </summary>
 public sealed record ServeOptions
@@ -27,6 +27,12 @@ public sealed record ServeOptions
     /// <summary>The images to serve at the top level, as the layout provider understands them.</summary>
     public IReadOnlyList<string> Images { get; init; } = [];
 
+    /// <summary>
+    /// Whether looking up any other name builds an image on demand (`/python3/`). Every reader of the mount can then
+    /// make the daemon download packages; false serves only the configured and remembered images.
+    /// </summary>
+    public bool OnDemand { get; init; } = true;
+
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
 
     /// <summary>Reads the <c>pkg2d</c> section; a value that does not parse is an error naming its key.</summary>
@@ -44,6 +50,7 @@ public sealed record ServeOptions
             Images = images.Value is { Length: > 0 } single
                 ? [single]
                 : images.GetChildren().Select(c => c.Value).OfType<string>().Where(v => v.Length > 0).ToArray(),
+            OnDemand = Parse(section, nameof(OnDemand), bool.Parse) ?? defaults.OnDemand,
             LogLevel = Parse(section, nameof(LogLevel), v => Enum.Parse<LogLevel>(v, ignoreCase: true)) ?? defaults.LogLevel,
         };
     }

@@ -111,6 +111,16 @@ public sealed class ServeTests : IDisposable
         Assert.Contains("\"zlib\"", File.ReadAllText(daemon.Path("index.json")));
     }
 
+    [FuseFact]
+    public void WithOnDemandOffOnlyTheConfiguredImagesAreServed()
+    {
+        using var daemon = StartArmhf("--image", "alpine-base", "--on-demand", "false");
+
+        Assert.False(Directory.Exists(daemon.Path("openssh")));
+        Assert.Contains("alpine-base", File.ReadAllText(daemon.Path("index.json")));
+        Assert.Equal(0, _mirror.RequestsFor("v3.7/main/armhf/" + Apk("openssh")));
+    }
+
     [FuseFact("skopeo")]
     public void EightConcurrentCopiesOfImagesSharingLayersAllSucceedAndDownloadEachPackageOnce()
     {

@@ -23,12 +23,16 @@ internal static class ServeCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var allowOther = new Option<bool?>("--allow-other") { Description = "Let other users read the mount (default true)." };
+        var onDemand = new Option<bool?>("--on-demand")
+        {
+            Description = "Build an image for any name looked up, /<world>/ (default true); false serves only configured and remembered images.",
+        };
         var logLevel = new Option<string?>("--log-level") { Description = "Trace, Debug, Information, Warning, Error or Critical." };
 
         var command = new Command("serve", "Mount a read-only OCI layout whose images are built from Alpine packages on demand: "
             + "/index.json names the configured images, /<world>/ is a layout for any package list. Stops cleanly on SIGTERM/SIGINT.");
         common.AddTo(command);
-        foreach (var option in new Option[] { config, mount, cacheSize, image, allowOther, logLevel })
+        foreach (var option in new Option[] { config, mount, cacheSize, image, allowOther, onDemand, logLevel })
             command.Options.Add(option);
         command.SetAction(async (result, _) =>
         {
@@ -42,6 +46,7 @@ internal static class ServeCommand
             Add("--cache", result.GetValue(common.Cache));
             Add("--cache-size", result.GetValue(cacheSize));
             Add("--allow-other", result.GetValue(allowOther)?.ToString());
+            Add("--on-demand", result.GetValue(onDemand)?.ToString());
             Add("--log-level", result.GetValue(logLevel));
             foreach (var value in result.GetValue(image) ?? [])
                 Add("--image", value);

@@ -26,10 +26,12 @@ internal sealed class EngineLayoutProvider : ILayoutProvider, IDisposable
     private readonly Lock _publishing = new();
     private volatile Layout _layout = new();
     private IReadOnlySet<string> _configured = new HashSet<string>();
+    private readonly bool _onDemand;
 
     public EngineLayoutProvider(ServeOptions serve, RepositoryOptions repositories, ILogger<EngineLayoutProvider> logger)
     {
         _logger = logger;
+        _onDemand = serve.OnDemand;
         _engine = new ImageEngine(repositories with { CacheDir = serve.CacheDirectory },
             warning => logger.LogWarning("{Warning}", warning), keepPackages: false);
         _catalog = new ImageCatalog(Path.Combine(serve.CacheDirectory, "images"));
@@ -67,6 +69,11 @@ internal sealed class EngineLayoutProvider : ILayoutProvider, IDisposable
 
     public async ValueTask<Layout?> ForWorldAsync(string world, CancellationToken cancellationToken)
     {
+        if (!_onDemand)
+        {
+            _logger.LogDebug("World {World} not built: on-demand images are turned off", world);
+            return null;
+        }
         var lazy = _worlds.GetOrAdd(world, w => new Lazy<Task<OciImage>>(() => BuildWorldAsync(w)));
         try
         {
