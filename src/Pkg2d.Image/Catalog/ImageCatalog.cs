@@ -34,12 +34,7 @@ public sealed class ImageCatalog(string directory)
             File.Delete(path);
             return null;
         }
-        if (record is null)
-            return null;
-        var packages = record.Packages
-            .Select(p => ApkIndexText.Parse(new StringReader(p.Record), p.Repository, path).Single())
-            .ToArray();
-        return new ResolvedImage(record.Name, record.Arch, record.World, packages, record.Repositories, record.IndexSigners);
+        return record is null ? null : ToImage(record, path);
     }
 
     /// <summary>Every image kept for an arch, in name order; an unreadable entry is reported and skipped.</summary>
@@ -52,9 +47,8 @@ public sealed class ImageCatalog(string directory)
         {
             try
             {
-                if (JsonSerializer.Deserialize<Record>(File.ReadAllText(path), Options) is { } record && record.Arch == arch
-                    && TryGet(record.Name, record.Arch, record.World) is { } image)
-                    images.Add(image);
+                if (JsonSerializer.Deserialize<Record>(File.ReadAllText(path), Options) is { } record && record.Arch == arch)
+                    images.Add(ToImage(record, path));
             }
             catch (Exception e) when (e is JsonException or IOException or FormatException or Apk.ApkFormatException or InvalidOperationException)
             {
@@ -82,6 +76,11 @@ public sealed class ImageCatalog(string directory)
             File.Delete(temp);
         }
     }
+
+    private static ResolvedImage ToImage(Record record, string path) => new(
+        record.Name, record.Arch, record.World,
+        [.. record.Packages.Select(p => ApkIndexText.Parse(new StringReader(p.Record), p.Repository, path).Single())],
+        record.Repositories, record.IndexSigners);
 
     private string PathOf(string name, string arch, IReadOnlyList<string> world) => Path.Combine(Directory,
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{name}\n{arch}\n{string.Join('\n', world)}")))[..32] + ".json");
