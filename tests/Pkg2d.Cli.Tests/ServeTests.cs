@@ -24,8 +24,7 @@ public sealed class ServeTests : IDisposable
         return daemon;
     }
 
-    private static string Apk(string name) => Directory.GetFiles(Path.Combine(Fixtures.MirrorBase, "armhf"), name + "-*.apk")
-        .Select(Path.GetFileName).Single(f => char.IsAsciiDigit(f![name.Length + 1]))!;
+    private static string Apk(string name) => Path.GetFileName(Fixtures.MirrorPackage(name));
 
     private int PackageRequests => _mirror.TotalRequests - _mirror.RequestsFor("v3.7/main/armhf/APKINDEX.tar.gz");
 
@@ -83,14 +82,14 @@ public sealed class ServeTests : IDisposable
             Assert.Equal(size, new FileInfo(BlobPath(Mount, digest)).Length);
         Assert.Equal(before, _mirror.TotalRequests);
 
-        var musl = blobs.Single(b => b.Digest == "sha256:" + DataHash("musl"));
+        var musl = blobs.Single(b => b.Digest == "sha256:" + Fixtures.MirrorPackageDataHash("musl"));
         var bytes = File.ReadAllBytes(BlobPath(Mount, musl.Digest));
         Assert.Equal(musl.Digest, "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes)));
         Assert.Equal(1, _mirror.RequestsFor("v3.7/main/armhf/" + Apk("musl")) - 1);
 
         // A one-byte blob cache keeps no blob once another is produced: the next read downloads again, identical.
         // (The kernel may keep the pages of an immutable blob: drop them so the read reaches the daemon.)
-        File.ReadAllBytes(BlobPath(Mount, "sha256:" + DataHash("zlib")));
+        File.ReadAllBytes(BlobPath(Mount, "sha256:" + Fixtures.MirrorPackageDataHash("zlib")));
         File.WriteAllText("/proc/sys/vm/drop_caches", "1");
         var again = File.ReadAllBytes(BlobPath(Mount, musl.Digest));
         Assert.Equal(bytes, again);
@@ -148,13 +147,13 @@ public sealed class ServeTests : IDisposable
         _mirror.Inject("v3.7/main/armhf/" + Apk("zlib"), MirrorFault.DropAfter(1000));
 
         using var daemon = StartArmhf();
-        var zlib = BlobPath(Mount, "sha256:" + DataHash("zlib"));
+        var zlib = BlobPath(Mount, "sha256:" + Fixtures.MirrorPackageDataHash("zlib"));
         Assert.Throws<IOException>(() => File.ReadAllBytes(zlib));
         Assert.True(daemon.Logs(Apk("zlib")), daemon.Log);
         Assert.True(File.Exists(daemon.Path("index.json")));
 
         _mirror.Clear("v3.7/main/armhf/" + Apk("zlib"));
-        Assert.Equal("sha256:" + DataHash("zlib"), "sha256:" + Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(zlib))));
+        Assert.Equal("sha256:" + Fixtures.MirrorPackageDataHash("zlib"), "sha256:" + Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(zlib))));
     }
 
     [FuseFact]
@@ -164,7 +163,7 @@ public sealed class ServeTests : IDisposable
         DropBytes();
         _mirror.Inject("v3.7/main/armhf/" + Apk("busybox"), MirrorFault.Stall(1000, TimeSpan.FromSeconds(20)));
         using var daemon = StartArmhf();
-        var reader = Task.Run(() => Tool.Run("cat", [BlobPath(Mount, "sha256:" + DataHash("busybox"))]));
+        var reader = Task.Run(() => Tool.Run("cat", [BlobPath(Mount, "sha256:" + Fixtures.MirrorPackageDataHash("busybox"))]));
         Thread.Sleep(1500);
 
         Assert.Equal(0, daemon.Stop());
@@ -214,10 +213,6 @@ public sealed class ServeTests : IDisposable
         Directory.Delete(Path.Combine(Cache, "blobs"), recursive: true);
         Directory.Delete(Path.Combine(Cache, "packages"), recursive: true);
     }
-
-    private static string DataHash(string name) =>
-        Tool.RunOk("tar", "-xzOf", Path.Combine(Fixtures.MirrorBase, "armhf", Apk(name)), ".PKGINFO")
-            .Split('\n').Single(l => l.StartsWith("datahash = ")).Split(" = ")[1].Trim();
 
     public void Dispose()
     {

@@ -43,7 +43,7 @@ public class ExportTests
         Assert.Equal((1, 17), (summary.Images, summary.Layers));
         foreach (var name in AlpineBaseClosure)
         {
-            Assert.Equal(1, mirror.RequestsFor("v3.7/main/armhf/" + Path.GetFileName(PackageFile(name))));
+            Assert.Equal(1, mirror.RequestsFor("v3.7/main/armhf/" + Path.GetFileName(Fixtures.MirrorPackage(name))));
         }
         (await LayoutVerifier.VerifyAsync(layout)).ThrowIfInvalid();
         var (manifest, config) = CheckLayoutByHand(layout, "alpine-base");
@@ -53,7 +53,7 @@ public class ExportTests
 
         // Every package layer is the package's own data member, byte for byte.
         var layers = manifest.GetProperty("layers").EnumerateArray().Select(l => l.GetProperty("digest").GetString()!).ToArray();
-        var datahashes = AlpineBaseClosure.Select(n => "sha256:" + DataHash(n)).ToHashSet();
+        var datahashes = AlpineBaseClosure.Select(n => "sha256:" + Fixtures.MirrorPackageDataHash(n)).ToHashSet();
         Assert.Equal(16, layers.Count(datahashes.Contains));
 
         var bundle = dir.Combine("bundle");
@@ -89,7 +89,7 @@ public class ExportTests
 
         // With only the metadata cached, the packages are downloaded again while their layers are written.
         Assert.Equal((16, 0), (factsOnly.FactsFromCache, factsOnly.FactsLearned));
-        Assert.Equal(3, mirror.RequestsFor("v3.7/main/armhf/" + Path.GetFileName(PackageFile("musl"))));
+        Assert.Equal(3, mirror.RequestsFor("v3.7/main/armhf/" + Path.GetFileName(Fixtures.MirrorPackage("musl"))));
         var reference = Snapshot(dir.Combine("cold"));
         Assert.Equal(2 + 19, reference.Count);
         foreach (var other in new[] { "warm", "facts-only", "other-cache" })
@@ -278,23 +278,13 @@ public class ExportTests
 
     private static string BlobPath(string layout, string digest) => Path.Combine(layout, "blobs", "sha256", digest["sha256:".Length..]);
 
-    private static string DataHash(string name)
-    {
-        var pkginfo = Tool.RunOk("tar", "-xzOf", PackageFile(name), ".PKGINFO");
-        return pkginfo.Split('\n').Single(l => l.StartsWith("datahash = ")).Split(" = ")[1].Trim();
-    }
-
     /// <summary>A package's data paths as GNU tar lists them (its control and signature entries left out).</summary>
     private static IEnumerable<string> PackagePaths(string name)
     {
-        return Tool.RunOk("tar", "-tzf", PackageFile(name)).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+        return Tool.RunOk("tar", "-tzf", Fixtures.MirrorPackage(name)).Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Where(p => !p.StartsWith(".SIGN.") && p != ".PKGINFO" && !Pkg2d.Apk.Format.ApkPackage.ScriptNames.Contains(p))
             .Select(p => p.TrimEnd('/'));
     }
-
-    /// <summary>The fixture mirror's file of a package: its name followed by `-` and a version.</summary>
-    private static string PackageFile(string name) => Directory.GetFiles(Path.Combine(Fixtures.MirrorBase, "armhf"), name + "-*.apk")
-        .Single(f => char.IsAsciiDigit(Path.GetFileName(f)[name.Length + 1]));
 
     private static SortedDictionary<string, string> Snapshot(string root) => new(
         Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)

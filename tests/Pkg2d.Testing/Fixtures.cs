@@ -29,6 +29,14 @@ public static class Fixtures
 
     public static string MiniRootfs => Path("rootfs", "alpine-minirootfs-3.20.3-x86_64.tar.gz");
 
+    /// <summary>The armhf mirror's file of a package: its name followed by `-` and a version.</summary>
+    public static string MirrorPackage(string name) =>
+        Directory.GetFiles(System.IO.Path.Combine(MirrorBase, "armhf"), name + "-*.apk").Single(f => char.IsAsciiDigit(System.IO.Path.GetFileName(f)[name.Length + 1]));
+
+    /// <summary>The `datahash` an armhf mirror package's `.PKGINFO` states, read with GNU tar (not the project's code).</summary>
+    public static string MirrorPackageDataHash(string name) =>
+        Tool.RunOk("tar", "-xzOf", MirrorPackage(name), ".PKGINFO").Split('\n').Single(l => l.StartsWith("datahash = ")).Split(" = ")[1].Trim();
+
     private static string? Find()
     {
         var env = Environment.GetEnvironmentVariable("PKG2D_FIXTURES");
