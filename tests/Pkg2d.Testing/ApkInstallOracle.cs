@@ -1,0 +1,60 @@
+namespace Pkg2d.Testing;
+
+/// <summary>A repository for <see cref="ApkInstallOracle"/>: its base folder (`Base/x86_64/APKINDEX.tar.gz`) and the key folders to trust.</summary>
+public sealed record OracleRepository(string Base, IReadOnlyList<string> KeysDirs)
+{
+    public static implicit operator OracleRepository(SyntheticRepository repository) => new(repository.Base, [repository.KeysDir]);
+
+    public static implicit operator OracleRepository(MinirootfsRepository repository) => new(repository.Base, repository.KeysDirs);
+}
+
+/// <summary>What real apk did: its exit code, everything it printed, and the host path of the root it made.</summary>
+public sealed record OracleInstall(int ExitCode, string Output, string Root)
+{
+    public bool Succeeded => ExitCode == 0;
+}
+
+/// <summary>
+/// Installs worlds with Alpine's real apk-tools 2.14.4 (the minirootfs fixture, in a chroot), scripts on, as
+/// `apk add --initdb --root R --repository /repo... --keys-dir /keys --no-cache WORLD`: the golden answer an image
+/// built from the same packages must equal. Signatures are checked; an absolute `--keys-dir` is read from the chroot,
+/// so the keys leave no trace in R. Each install gets a fresh root. Needs root (see <see cref="ChrootFactAttribute"/>).
+/// Deleted with everything it made on dispose.
+/// </summary>
+public sealed class ApkInstallOracle : IDisposable
+{
+    private readonly AlpineChroot _chroot = new();
+    private int _installs;
+
+    /// <summary>Installs <paramref name="world"/> from <paramref name="repositories"/> (searched in this order) into a fresh root.</summary>
+    public OracleInstall Install(IReadOnlyList<string> world, params OracleRepository[] repositories)
+    {
+        var install = ++_installs;
+        var keys = $"/oracle/{install}/keys";
+        var root = $"/oracle/{install}/root";
+        List<string> arguments = ["add", "--initdb", "--root", root, "--keys-dir", keys, "--no-cache"];
+        for (var i = 0; i < repositories.Length; i++)
+        {
+            var repository = $"/oracle/{install}/repo{i}";
+            _chroot.CopyIn(repositories[i].Base, repository);
+            foreach (var keysDir in repositories[i].KeysDirs)
+                _chroot.CopyIn(keysDir, keys);
+            arguments.AddRange(["--repository", repository]);
+        }
+        Directory.CreateDirectory(_chroot.HostPath(keys));
+        Directory.CreateDirectory(_chroot.HostPath(root));
+        var (exitCode, output) = _chroot.Apk([.. arguments, .. world]);
+        return new OracleInstall(exitCode, output, _chroot.HostPath(root));
+    }
+
+    /// <summary>Like <see cref="Install"/>, but a failing apk fails the caller with everything it printed.</summary>
+    public string InstallOk(IReadOnlyList<string> world, params OracleRepository[] repositories)
+    {
+        var result = Install(world, repositories);
+        if (!result.Succeeded)
+            throw new InvalidOperationException($"apk add {string.Join(' ', world)} exited with {result.ExitCode}:\n{result.Output}");
+        return result.Root;
+    }
+
+    public void Dispose() => _chroot.Dispose();
+}
