@@ -602,14 +602,15 @@ public sealed class PackageSolver
             if (explicitTags is not null
                 && (r = (a.Package.Tag is { } ta && explicitTags.Contains(ta)).CompareTo(b.Package.Tag is { } tb && explicitTags.Contains(tb))) != 0)
                 return r;
-            r = RequirerCount(a.Package).CompareTo(RequirerCount(b.Package));
-            if (r != 0)
-                return r;
             if (a.Version is not null && b.Version is not null && (r = ApkVersion.Compare(a.Version, b.Version)) != 0)
                 return r;
             if (a.Package.Name == b.Package.Name && (r = ApkVersion.Compare(a.Package.Entry.Version, b.Package.Entry.Version)) != 0)
                 return r;
             r = a.Package.Priority.CompareTo(b.Package.Priority);
+            if (r != 0)
+                return r;
+            // Only then the provider that more requirements name, as apk's dependency merging does among equals.
+            r = RequirerCount(a.Package).CompareTo(RequirerCount(b.Package));
             if (r != 0)
                 return r;
             return b.Package.Order.CompareTo(a.Package.Order);
@@ -674,7 +675,9 @@ public sealed class PackageSolver
                         break;
                     }
                 var candidate = new Provider(package, package.Entry.Version);
-                if (!triggered || !Fits(package.Name, candidate) || !package.Provides.All(p => Fits(p.Name, new Provider(package, p.Version))))
+                // A version whose dependencies can no longer be met is passed over for an older one, or for none.
+                if (!triggered || !Fits(package.Name, candidate) || !package.Provides.All(p => Fits(p.Name, new Provider(package, p.Version)))
+                    || !package.Depends.All(d => d.Conflict || Satisfiable(d, package)))
                     continue;
                 if (!best.TryGetValue(package.Name, out var current)
                     || ApkVersion.Compare(package.Entry.Version, current.Version!) > 0

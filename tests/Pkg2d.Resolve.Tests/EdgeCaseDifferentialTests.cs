@@ -21,6 +21,8 @@ public sealed class EdgeCaseDifferentialTests(ApkReference apk) : IClassFixture<
         { "a", [Package("a-1.0-r0"), Package("x-2.0-r0", "i:a", "D:missing"), Package("x-1.0-r0", "i:a")] },
         { "a", [Package("a-1.0-r0"), Package("x-2.0-r0", "i:a", "D:missing")] },
         { "a", [Package("a-1.0-r0"), Package("x-2.0-r0", "i:a", "D:b>=2"), Package("x-1.0-r0", "i:a", "D:b"), Package("b-1.0-r0")] },
+        { "a lib=1.0-r0", [Package("a-1.0-r0"), Package("lib-1.0-r0"), Package("lib-2.0-r0"), Package("x-2.0-r0", "i:a", "D:lib=2.0-r0"), Package("x-1.0-r0", "i:a", "D:lib")] },
+        { "a lib=1.0-r0", [Package("a-1.0-r0"), Package("lib-1.0-r0"), Package("lib-2.0-r0"), Package("x-2.0-r0", "i:a", "D:lib=2.0-r0")] },
         // install_if met only partly, or through a provider that was not chosen.
         { "a", [Package("a-1.0-r0"), Package("x-1.0-r0", "i:a v"), Package("q-1.0-r0", "p:v")] },
         { "a lib", [Package("a-1.0-r0"), Package("lib-1.0-r0"), Package("x-1.0-r0", "i:a lib>=2")] },
@@ -35,6 +37,7 @@ public sealed class EdgeCaseDifferentialTests(ApkReference apk) : IClassFixture<
         { "a b", [Package("a-1.0-r0"), Package("b-1.0-r0"), Package("ab-1.0-r0", "p:a=1.0-r0 b=1.0-r0", "k:1")] },
         { "a b", [Package("a-1.0-r0"), Package("b-1.0-r0"), Package("ab-1.0-r0", "p:a=2.0 b=2.0", "k:1")] },
         { "a", [Package("a-1.0-r0"), Package("ab-1.0-r0", "p:a=2.0", "k:1")] },
+        { "a b", [Package("a-1.0-r0", "k:10"), Package("b-1.0-r0", "k:10"), Package("ab-1.0-r0", "p:a=1.0-r0 b=1.0-r0", "k:1")] },
         // A world name that is only an unversioned provide of an install_if package.
         { "virt", [Package("a-1.0-r0"), Package("x-1.0-r0", "p:virt", "i:a")] },
         { "a virt", [Package("a-1.0-r0"), Package("x-1.0-r0", "p:virt", "i:a")] },
