@@ -93,6 +93,17 @@ public sealed class PackageSolver
         return conditions;
     }
 
+    /// <summary>How many packages are indexed as providers of a name (broken ones included).</summary>
+    private int ProviderCount(string name)
+    {
+        if (!_names.TryGetValue(name, out var chain))
+            return 0;
+        var count = 0;
+        for (var i = chain.First; i >= 0 && count < 2; i = _providers[i].Next)
+            count++;
+        return count;
+    }
+
     /// <summary>The providers of a name, in index order. A broken package stands for no name but its own.</summary>
     private Provider[] Candidates(string name)
     {
@@ -480,6 +491,9 @@ public sealed class PackageSolver
 
         private bool SingleOption(string name)
         {
+            // Most names have one provider: no need to weigh it.
+            if (solver.ProviderCount(name) <= 1)
+                return true;
             var requirements = _requirements[name];
             var options = 0;
             foreach (var candidate in solver.Candidates(name))
