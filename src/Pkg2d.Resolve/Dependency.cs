@@ -8,17 +8,24 @@ public sealed record Dependency(string Name, VersionOp Op, string? Version, bool
 {
     private const string Operators = "<>=~";
 
-    /// <summary>Parses an index token (D:, i:, or a world entry); throws <see cref="FormatException"/> when malformed.</summary>
+    /// <summary>
+    /// Parses an index token (D:, p:, i:); throws <see cref="FormatException"/> when malformed. Its version is not
+    /// checked: real indexes have versions that only apk 2.x accepts (`6.0.2p1-r7`, `v2.4`), and apk 2.14 installs
+    /// those packages; the comparison orders any text.
+    /// </summary>
     public static Dependency Parse(string token) =>
-        TryParse(token, out var dependency, out var error) ? dependency : throw new FormatException($"invalid dependency '{token}': {error}");
+        TryParse(token, strict: false, out var dependency, out var error)
+            ? dependency
+            : throw new FormatException($"invalid dependency '{token}': {error}");
 
-    /// <summary>Parses a world entry; a malformed one is a <see cref="SolverException"/> naming it.</summary>
+    /// <summary>Parses a world entry, whose version must be valid; a malformed one is a <see cref="SolverException"/>
+    /// naming it.</summary>
     public static Dependency ParseWorld(string entry) =>
-        TryParse(entry, out var dependency, out var error)
+        TryParse(entry, strict: true, out var dependency, out var error)
             ? dependency
             : throw new SolverException([$"invalid world entry '{entry}': {error}"]);
 
-    private static bool TryParse(string token, out Dependency dependency, out string error)
+    private static bool TryParse(string token, bool strict, out Dependency dependency, out string error)
     {
         dependency = null!;
         var text = token.AsSpan();
@@ -48,7 +55,7 @@ public sealed record Dependency(string Name, VersionOp Op, string? Version, bool
                     _ => VersionOp.Fuzzy | VersionOp.Equal,
                 };
             version = ops[opLength..].ToString();
-            if (op != VersionOp.Checksum && !ApkVersion.IsValid(version))
+            if (strict && op != VersionOp.Checksum && !ApkVersion.IsValid(version))
             {
                 error = $"'{version}' is not a valid version";
                 return false;

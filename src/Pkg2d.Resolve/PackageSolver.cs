@@ -93,6 +93,17 @@ public sealed class PackageSolver
         return conditions;
     }
 
+    /// <summary>How many packages are indexed as providers of a name (broken ones included).</summary>
+    private int ProviderCount(string name)
+    {
+        if (!_names.TryGetValue(name, out var chain))
+            return 0;
+        var count = 0;
+        for (var i = chain.First; i >= 0 && count < 2; i = _providers[i].Next)
+            count++;
+        return count;
+    }
+
     /// <summary>The providers of a name, in index order. A broken package stands for no name but its own.</summary>
     private Provider[] Candidates(string name)
     {
@@ -385,7 +396,7 @@ public sealed class PackageSolver
         private readonly Dictionary<string, List<Requirement>> _requirements = new(StringComparer.Ordinal);
         private readonly Dictionary<string, HashSet<string>> _tags = new(StringComparer.Ordinal);
         private readonly List<Requirement> _conflicts = [];
-        private readonly Queue<string> _queue = new();
+        private readonly List<string> _pending = [];
         private readonly HashSet<string> _queued = new(StringComparer.Ordinal);
         private readonly List<Package> _selected = [];
         private readonly Dictionary<Package, string> _roots = [];
@@ -420,7 +431,7 @@ public sealed class PackageSolver
                     Unsatisfied(dependency.Name, requirement, provider);
             }
             else if (_queued.Add(dependency.Name))
-                _queue.Enqueue(dependency.Name);
+                _pending.Add(dependency.Name);
         }
 
         /// <summary>Chooses providers until every required name has one, then adds install_if packages, to a fixpoint.</summary>
@@ -429,7 +440,7 @@ public sealed class PackageSolver
             var deferred = new List<string>();
             while (!Relearn)
             {
-                while (_queue.TryDequeue(out var name) && !Relearn)
+                while (NextPending() is { } name && !Relearn)
                     if (!_chosen.ContainsKey(name) && !Select(name, report: false))
                         deferred.Add(name);
 
@@ -441,8 +452,14 @@ public sealed class PackageSolver
                         deferred.Remove(name);
                         progress = true;
                     }
-                if (progress || _queue.Count > 0)
+                if (progress || _pending.Count > 0)
                     continue;
+                // apk resolves every required name before any install_if one: a virtual name still without a
+                // provider fails even if an install_if package that provides it is added later.
+                foreach (var name in deferred)
+                    if (!_chosen.ContainsKey(name))
+                        Select(name, report: true);
+                deferred.Clear();
                 if (!Relearn && TriggerInstallIf())
                     continue;
                 break;
@@ -453,6 +470,41 @@ public sealed class PackageSolver
                 if (!_chosen.ContainsKey(name))
                     Select(name, report: true);
         }
+
+        /// <summary>The next required name to choose a provider for: like apk, first one that has a single allowed
+        /// candidate left (its choice is forced, and its dependencies then narrow the others), else the oldest.</summary>
+        private string? NextPending()
+        {
+            if (_pending.Count == 0)
+                return null;
+            var at = 0;
+            for (var i = 0; i < _pending.Count; i++)
+                if (!_chosen.ContainsKey(_pending[i]) && SingleOption(_pending[i]))
+                {
+                    at = i;
+                    break;
+                }
+            var name = _pending[at];
+            _pending.RemoveAt(at);
+            return name;
+        }
+
+        private bool SingleOption(string name)
+        {
+            // Most names have one provider: no need to weigh it.
+            if (solver.ProviderCount(name) <= 1)
+                return true;
+            var requirements = _requirements[name];
+            var options = 0;
+            foreach (var candidate in solver.Candidates(name))
+                if (Allowed(name, candidate, requirements) && !IsAutoVirtual(candidate) && ++options > 1)
+                    return false;
+            return options == 1;
+        }
+
+        /// <summary>An unversioned provide without priority of a package nobody asked for by name: apk never picks it by itself.</summary>
+        private bool IsAutoVirtual(Provider candidate) =>
+            candidate.Version is null && candidate.Package.Priority == 0 && !_requirements.ContainsKey(candidate.Package.Name);
 
         private bool Select(string name, bool report)
         {
@@ -465,7 +517,7 @@ public sealed class PackageSolver
             {
                 if (!Allowed(name, candidate, requirements))
                     continue;
-                if (candidate.Version is null && candidate.Package.Priority == 0 && !_requirements.ContainsKey(candidate.Package.Name))
+                if (IsAutoVirtual(candidate))
                 {
                     virtualOnly = true;
                     continue;
@@ -502,10 +554,40 @@ public sealed class PackageSolver
             foreach (var provide in package.Provides)
                 if (!Fits(provide.Name, new Provider(package, provide.Version)))
                     return false;
-            foreach (var conflict in package.Depends)
-                if (conflict.Conflict && _chosen.TryGetValue(conflict.Name, out var present) && present is { } p && p.Package != package && !p.Satisfies(conflict))
+            foreach (var dependency in package.Depends)
+            {
+                if (dependency.Conflict)
+                {
+                    if (_chosen.TryGetValue(dependency.Name, out var present) && present is { } p && p.Package != package && !p.Satisfies(dependency))
+                        return false;
+                }
+                else if (!Satisfiable(dependency, package))
                     return false;
+            }
             return true;
+        }
+
+        /// <summary>
+        /// Whether a dependency can still be met, as far as apk looks: by the package that took its name, or, while the
+        /// name is open and constrained, by a provider that also meets those constraints. apk rechecks a dependency
+        /// only after a constraint or choice has ruled out a provider, so one that no provider could ever meet passes.
+        /// </summary>
+        private bool Satisfiable(Dependency dependency, Package requirer)
+        {
+            if (_chosen.TryGetValue(dependency.Name, out var present))
+                return present is not { } p || p.Package == requirer || p.Satisfies(dependency);
+            if (!_requirements.TryGetValue(dependency.Name, out var requirements))
+                return true;
+            var ever = false;
+            foreach (var candidate in solver.Candidates(dependency.Name))
+            {
+                if (candidate.Package == requirer || !candidate.Satisfies(dependency))
+                    continue;
+                ever = true;
+                if (requirements.All(r => candidate.Satisfies(r.Dependency)))
+                    return true;
+            }
+            return !ever;
         }
 
         private bool Fits(string name, Provider provider)
@@ -534,14 +616,15 @@ public sealed class PackageSolver
             if (explicitTags is not null
                 && (r = (a.Package.Tag is { } ta && explicitTags.Contains(ta)).CompareTo(b.Package.Tag is { } tb && explicitTags.Contains(tb))) != 0)
                 return r;
-            r = RequirerCount(a.Package).CompareTo(RequirerCount(b.Package));
-            if (r != 0)
-                return r;
             if (a.Version is not null && b.Version is not null && (r = ApkVersion.Compare(a.Version, b.Version)) != 0)
                 return r;
             if (a.Package.Name == b.Package.Name && (r = ApkVersion.Compare(a.Package.Entry.Version, b.Package.Entry.Version)) != 0)
                 return r;
             r = a.Package.Priority.CompareTo(b.Package.Priority);
+            if (r != 0)
+                return r;
+            // Only then the provider that more requirements name, as apk's dependency merging does among equals.
+            r = RequirerCount(a.Package).CompareTo(RequirerCount(b.Package));
             if (r != 0)
                 return r;
             return b.Package.Order.CompareTo(a.Package.Order);
@@ -567,6 +650,16 @@ public sealed class PackageSolver
 
         private void Assign(Package package, string root)
         {
+            // Like apk, a package that stands for one name twice (its own name among its provides, or a name provided
+            // twice, unless both times without version) conflicts with itself.
+            for (var i = 0; i < package.Provides.Length; i++)
+            {
+                var provide = package.Provides[i];
+                if (provide.Name == package.Name
+                    || package.Provides.AsSpan(0, i).ToArray().Any(p => p.Name == provide.Name && (p.Version is not null || provide.Version is not null)))
+                    Problems.Add($"{root}: {package} conflicts with itself: it provides '{provide}' besides being {package.Name}"
+                        + (provide.Name == package.Name ? "" : " and providing it already"));
+            }
             _selected.Add(package);
             _roots[package] = root;
             _chosen[package.Name] = new Provider(package, package.Entry.Version);
@@ -596,7 +689,9 @@ public sealed class PackageSolver
                         break;
                     }
                 var candidate = new Provider(package, package.Entry.Version);
-                if (!triggered || !Fits(package.Name, candidate) || !package.Provides.All(p => Fits(p.Name, new Provider(package, p.Version))))
+                // A version whose dependencies can no longer be met is passed over for an older one, or for none.
+                if (!triggered || !Fits(package.Name, candidate) || !package.Provides.All(p => Fits(p.Name, new Provider(package, p.Version)))
+                    || !package.Depends.All(d => d.Conflict || Satisfiable(d, package)))
                     continue;
                 if (!best.TryGetValue(package.Name, out var current)
                     || ApkVersion.Compare(package.Entry.Version, current.Version!) > 0
@@ -686,6 +781,8 @@ public sealed class PackageSolver
                     .FirstOrDefault(h => h.Holder is not null && h.Holder != candidate);
                 if (clash.Holder is not null)
                     return $"{wanted}: {candidate} and {clash.Holder} both provide '{clash.Name}'";
+                if (candidate.Depends.FirstOrDefault(d => !d.Conflict && !Satisfiable(d, candidate)) is { } unmet)
+                    return $"{wanted}: {candidate} needs '{unmet}', " + Blocking(unmet);
                 var ruling = names.SelectMany(n => (_requirements.GetValueOrDefault(n.Name) ?? [])
                         .Where(r => !new Provider(candidate, n.Version).Satisfies(r.Dependency)))
                     .Select(Describe).FirstOrDefault();
@@ -694,6 +791,18 @@ public sealed class PackageSolver
                     : $"{wanted}: {packages} cannot be installed with the packages already chosen";
             }
             return Only(root, requirements, candidates);
+        }
+
+        /// <summary>What keeps a dependency from being met: the package that took its name, or the constraints on it.</summary>
+        private string Blocking(Dependency dependency)
+        {
+            if (_chosen.GetValueOrDefault(dependency.Name) is { } holder)
+            {
+                var why = _requirements.GetValueOrDefault(dependency.Name)?.Where(r => r.Requirer != holder.Package).Select(Describe).Distinct().ToArray() ?? [];
+                return $"but {holder.Package} was chosen" + (why.Length > 0 ? $" for {string.Join(", ", why)}" : "");
+            }
+            var packages = string.Join(", ", solver.Candidates(dependency.Name).Select(c => c.Package.ToString()).Distinct());
+            return $"which {string.Join(", ", _requirements[dependency.Name].Select(Describe).Distinct())} rules out (available: {packages})";
         }
 
         private static string Describe(Requirement r) =>

@@ -42,10 +42,29 @@ public sealed partial class ApkReference : IDisposable
     /// The `name-version` list apk prints for `apk add --simulate`, in its order; or, when apk refuses, null and the
     /// names apk blames (the lines of its error report indented by two spaces).
     /// </summary>
-    public (List<string>? Packages, List<string> Blamed) Simulate(string arch, IReadOnlyList<string> world)
+    public (List<string>? Packages, List<string> Blamed) Simulate(string arch, IReadOnlyList<string> world) =>
+        Simulate(arch, "/repo", world);
+
+    private int _repositories;
+
+    /// <summary>
+    /// Like <see cref="Simulate"/>, with only a repository of this APKINDEX text (x86_64, unsigned, so apk runs with
+    /// --allow-untrusted): what apk installs from an index a test writes.
+    /// </summary>
+    public (List<string>? Packages, List<string> Blamed) SimulateIndex(string apkindex, IReadOnlyList<string> world)
+    {
+        var name = $"synthetic-{Interlocked.Increment(ref _repositories)}";
+        var folder = Path.Combine(_root, name, "x86_64");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "APKINDEX"), apkindex);
+        Run("tar", "-czf", Path.Combine(folder, "APKINDEX.tar.gz"), "-C", folder, "APKINDEX");
+        return Simulate("x86_64", "/" + name, world, "--allow-untrusted");
+    }
+
+    private (List<string>? Packages, List<string> Blamed) Simulate(string arch, string repository, IReadOnlyList<string> world, params string[] options)
     {
         var (code, output) = Run(["chroot", _root, "/sbin/apk", "add", "--simulate", "--root", "/target-" + arch,
-            "--repository", "/repo", "--no-cache", .. world], check: false);
+            "--repository", repository, "--no-cache", .. options, .. world], check: false);
         if (code == 0)
             return ([.. Installing().Matches(output).Select(m => $"{m.Groups[1].Value}-{m.Groups[2].Value}")], []);
         if (!output.Contains("unable to select packages"))
