@@ -1,0 +1,168 @@
+namespace Pkg2d.Image.Scripts;
+
+/// <summary>
+/// etc/passwd, etc/group and etc/shadow as busybox 1.36's addgroup and adduser change them when Alpine's install
+/// scripts run them (checked byte for byte against the real busybox). Lookups follow musl, which busybox uses.
+/// A missing file stays missing: addgroup then fails, adduser fails without passwd and skips a missing shadow.
+/// etc/gshadow, which Alpine does not ship, is not kept.
+/// </summary>
+public sealed class AccountDatabase
+{
+    private const uint FirstSystemId = 100;
+    private const uint LastSystemId = 999;
+    private const uint LastId = 256000;
+    private const string DefaultGecos = "Linux User,,,";
+    private const string DefaultShell = "/bin/sh";
+    private const string SystemShell = "/sbin/nologin"; // Alpine's busybox, where upstream has /bin/false
+    private const string SystemGroup = "nogroup";
+    private const int LoginNameMax = 256;
+
+    private readonly AccountFile _passwd;
+    private readonly AccountFile _group;
+    private readonly AccountFile _shadow;
+
+    private AccountDatabase(byte[]? passwd, byte[]? group, byte[]? shadow)
+    {
+        _passwd = new AccountFile(passwd);
+        _group = new AccountFile(group);
+        _shadow = new AccountFile(shadow);
+    }
+
+    /// <summary>The files as the root has them (null for a missing one).</summary>
+    public static AccountDatabase Parse(byte[]? passwd, byte[]? group, byte[]? shadow) => new(passwd, group, shadow);
+
+    public byte[]? Passwd => _passwd.Content;
+
+    public byte[]? Group => _group.Content;
+
+    public byte[]? Shadow => _shadow.Content;
+
+    /// <summary>
+    /// The content before the last rewrite, which busybox leaves as `etc/passwd-` (a hard link to the old file, so
+    /// with its mode and owner; the rewritten file keeps them too). Null when the file was never rewritten.
+    /// </summary>
+    public byte[]? PasswdBackup => _passwd.Backup;
+
+    public byte[]? GroupBackup => _group.Backup;
+
+    public byte[]? ShadowBackup => _shadow.Backup;
+
+    public int? Uid(string name) => FindUser(name) is { } user ? (int)user.Uid : null;
+
+    public int? Gid(string name) => FindGroup(name) is { } group ? (int)group.Gid : null;
+
+    /// <summary>
+    /// Runs the command against the files. <paramref name="daysSinceEpoch"/> is the day adduser writes into
+    /// shadow's last-change field (busybox uses today).
+    /// </summary>
+    public AccountOutcome Apply(AccountCommand command, long daysSinceEpoch) => command switch
+    {
+        AddGroup add => AddGroup(add.Name, add.Gid is { } gid ? (uint)gid : null, add.System),
+        AddToGroup add => AddToGroup(add.User, add.Group),
+        AddUser add => AddUser(add, daysSinceEpoch),
+        _ => throw new ArgumentException($"not an account command: {command}", nameof(command)),
+    };
+
+    private AccountOutcome AddGroup(string name, uint? fixedGid, bool system)
+    {
+        if (BadName(name) is { } bad)
+            return AccountOutcome.Refused(bad);
+        if (FindGroup(name) is not null)
+            return AccountOutcome.Refused($"group '{name}' in use");
+        var gid = fixedGid ?? (system ? FirstSystemId : LastSystemId + 1);
+        var max = system && fixedGid is null ? LastSystemId : LastId;
+        while (FindGroup(gid) is not null)
+        {
+            if (fixedGid is not null)
+                return AccountOutcome.Refused($"gid '{gid}' in use");
+            if (gid == max)
+                return AccountOutcome.Refused("no gids left");
+            gid++;
+        }
+        return _group.Update(name, $"x:{gid}:", null) ? AccountOutcome.Done() : AccountOutcome.Refused("/etc/group: No such file or directory");
+    }
+
+    private AccountOutcome AddToGroup(string user, string group)
+    {
+        if (FindUser(user) is null)
+            return AccountOutcome.Refused($"unknown user {user}");
+        if (FindGroup(group) is not { } entry)
+            return AccountOutcome.Refused($"unknown group {group}");
+        if (entry.Members.Contains(user))
+            return AccountOutcome.Done();
+        return _group.Update(group, null, user) ? AccountOutcome.Done() : AccountOutcome.Refused("/etc/group: No such file or directory");
+    }
+
+    private AccountOutcome AddUser(AddUser add, long daysSinceEpoch)
+    {
+        var name = add.Name;
+        if (BadName(name) is { } bad)
+            return AccountOutcome.Refused(bad);
+        var home = add.Home ?? "/home/" + name;
+        var shell = add.Shell ?? (add.System ? SystemShell : RootShell());
+        var groupName = add.Group ?? (add.System ? SystemGroup : null);
+        uint? gid = null;
+        if (groupName is not null)
+        {
+            if (FindGroup(groupName) is not { } group)
+                return AccountOutcome.Refused($"unknown group {groupName}");
+            gid = group.Gid;
+        }
+        if (FindUser(name) is not null)
+            return AccountOutcome.Refused($"user '{name}' in use");
+
+        // The uid must be free in passwd and, when the user gets a group of its own with the same id, in group too.
+        var uid = add.Uid is { } fixedUid ? (uint)fixedUid : add.System ? FirstSystemId : LastSystemId + 1;
+        var max = add.System ? LastSystemId : LastId;
+        while (FindUser(uid) is not null || (gid is null && FindGroup(uid) is not null))
+        {
+            if (add.Uid is not null)
+                return AccountOutcome.Refused($"uid '{uid}' in use");
+            if (uid == max)
+                return AccountOutcome.Refused("no uids left");
+            uid++;
+        }
+        if (gid is null && FindGroup(name) is not null)
+            return AccountOutcome.Refused($"group '{name}' in use");
+        var primaryGid = gid ?? uid;
+
+        if (!_passwd.Update(name, $"x:{uid}:{primaryGid}:{add.Gecos ?? DefaultGecos}:{home}:{shell}", null))
+            return AccountOutcome.Refused("/etc/passwd: No such file or directory");
+        _shadow.Update(name, $"!:{daysSinceEpoch}:0:99999:7:::", null);
+        // busybox runs addgroup for the user's group and ignores how that went (a missing etc/group, say).
+        if (groupName is not null)
+            AddToGroup(name, groupName);
+        else
+            AddGroup(name, primaryGid, system: false);
+        return AccountOutcome.Done(add.CreateHome ? new HomeDirectory(home, (int)uid, (int)primaryGid, add.Skeleton ?? "/etc/skel") : null);
+    }
+
+    // busybox's die_if_bad_username: letters, digits and `_`; `-` and `.` too except first; `$` only last.
+    private static string? BadName(string name)
+    {
+        for (var i = 0; i < Math.Max(name.Length, 1); i++)
+        {
+            var c = i < name.Length ? name[i] : '\0';
+            var later = i > 0 && (c is '-' or '.' || (c == '$' && i == name.Length - 1));
+            if (!later && c != '_' && !char.IsAsciiLetterOrDigit(c))
+                return $"illegal character with code {(int)c} at position {i}";
+        }
+        return name.Length >= LoginNameMax ? "name is too long" : null;
+    }
+
+    // adduser's default shell is root's (apk runs scripts without SHELL in the environment).
+    private string RootShell() =>
+        FindUser(0u) is { Shell.Length: > 0 } root ? root.Shell : DefaultShell;
+
+    private PasswdEntry? FindUser(string name) => Users().FirstOrDefault(u => u.Name == name);
+
+    private PasswdEntry? FindUser(uint uid) => Users().FirstOrDefault(u => u.Uid == uid);
+
+    private GroupEntry? FindGroup(string name) => Groups().FirstOrDefault(g => g.Name == name);
+
+    private GroupEntry? FindGroup(uint gid) => Groups().FirstOrDefault(g => g.Gid == gid);
+
+    private IEnumerable<PasswdEntry> Users() => _passwd.LookupLines.Select(AccountEntries.ParsePasswd).OfType<PasswdEntry>();
+
+    private IEnumerable<GroupEntry> Groups() => _group.LookupLines.Select(AccountEntries.ParseGroup).OfType<GroupEntry>();
+}
