@@ -8,7 +8,7 @@ namespace Pkg2d.Image.Scripts;
 public static class ScriptParser
 {
     private static readonly HashSet<string> ReservedWords =
-        ["if", "then", "else", "elif", "fi", "case", "esac", "for", "while", "until", "do", "done", "in", "function", "select", "{", "}", "!", "[[", "]]"];
+        ["if", "then", "else", "elif", "fi", "case", "esac", "for", "while", "until", "do", "done", "function", "select", "{", "}", "!", "[["];
 
     public static ParsedScript Parse(string scriptText)
     {
