@@ -98,7 +98,7 @@ public sealed class ImageEngine : IDisposable
             Keys = SigningKeys(image.IndexSigners.Concat(facts.Select(p => p.SignedBy).OfType<string>())),
             Created = options.Created,
         };
-        return ImageAssembler.Assemble(content, Store, options.MaxLayers);
+        return ImageAssembler.Assemble(content, Store, options.MaxLayers, _warn);
     }
 
     public async Task<OciImage> BuildAsync(string name, IReadOnlyList<string> world, ImageOptions? options = null, CancellationToken cancellationToken = default) =>

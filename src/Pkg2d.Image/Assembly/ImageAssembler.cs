@@ -1,4 +1,5 @@
 using System.Globalization;
+using Pkg2d.Image.Install;
 using Pkg2d.Image.Packages;
 using Pkg2d.Image.TopLayer;
 using Pkg2d.Oci;
@@ -30,8 +31,8 @@ public interface ILayerSource
     /// <summary>The package's data member: the gzip bytes whose sha256 is <see cref="PackageFacts.LayerDigest"/>.</summary>
     Stream OpenPackageData(PackageFacts package);
 
-    /// <summary>The digests of a merged layer, computed once (reading the members) and then remembered.</summary>
-    LayerDigests MergedLayerDigests(string key, IReadOnlyList<PackageFacts> members);
+    /// <summary>The digests of a derived layer, computed once (reading the packages it copies from) and then remembered.</summary>
+    LayerDigests DerivedLayerDigests(string key, IReadOnlyList<LayerPart> parts);
 }
 
 /// <summary>
@@ -48,17 +49,42 @@ public static class ImageAssembler
     public const string PackagesAnnotation = "dev.pkg2d.packages";
     public const string WorldAnnotation = "dev.pkg2d.world";
 
-    public static OciImage Assemble(ImageContent content, ILayerSource source, int maxLayers = DefaultMaxLayers)
+    /// <summary>The install scripts pkg2d did not emulate, which `/.pkg/install.sh` runs.</summary>
+    public const string PendingScriptsAnnotation = "dev.pkg2d.pending-scripts";
+
+    /// <summary>Packages whose layer was rewritten (re-rooted under a merged /usr), each with its original datahash.</summary>
+    public const string RerootedAnnotation = "dev.pkg2d.rerooted";
+
+    private static readonly IReadOnlyDictionary<string, EntryChange> NoChanges = new Dictionary<string, EntryChange>();
+
+    /// <param name="warn">Told once per install script that is not emulated.</param>
+    public static OciImage Assemble(ImageContent content, ILayerSource source, int maxLayers = DefaultMaxLayers, Action<string>? warn = null)
     {
         if (maxLayers < 2)
             throw new ArgumentOutOfRangeException(nameof(maxLayers), "an image needs room for at least one package layer and the top layer");
         var created = content.Created ?? DateTimeOffset.FromUnixTimeSeconds(content.Packages.Select(p => p.BuildDate).DefaultIfEmpty(0).Max());
 
+        // What apk would leave behind decides the top layer and which package layers must be re-rooted.
+        var install = InstallSimulator.Run(content.Packages, created);
+        TopLayerBuilder.AddApkFiles(new TopLayerSpec
+        {
+            Packages = content.Packages,
+            World = content.World,
+            Repositories = content.Repositories,
+            Arch = content.Arch,
+            Keys = content.Keys,
+            Created = created,
+        }, install);
+
+        foreach (var pending in install.Pending)
+            warn?.Invoke($"{content.Name}: {pending.Package.Name}{pending.Script}: {pending.Reason}; RUN /.pkg/install.sh completes it");
+
         var layers = new List<ILayer>();
         var history = new List<HistoryEntry>();
-        foreach (var group in GroupLayers(content.Packages, maxLayers - 1))
+        var groups = GroupLayers(content.Packages, maxLayers - 1);
+        foreach (var group in groups)
         {
-            if (group.Count == 1)
+            if (group.Count == 1 && !install.Rewrites.ContainsKey(group[0].Key))
             {
                 var package = group[0];
                 var digests = new LayerDigests(Digest.Parse(package.LayerDigest), package.DataLength, Digest.Parse(package.DiffId));
@@ -66,19 +92,22 @@ public static class ImageAssembler
             }
             else
             {
-                var digests = source.MergedLayerDigests(MergedLayer.KeyOf(group), group);
-                layers.Add(MergedLayer.Create(group, digests, source.OpenPackageData));
+                IReadOnlyList<LayerPart> parts = [.. group.Select(p => new PackageEntries(p, install.Rewrites.GetValueOrDefault(p.Key) ?? NoChanges))];
+                layers.Add(Derived(parts, source));
             }
             history.Add(new HistoryEntry
             {
                 Created = created,
                 CreatedBy = "apk add " + string.Join(' ', group.Select(p => $"{p.Name}={p.Version}")),
-                Comment = group.Count == 1 ? "package " + group[0] : $"{group.Count} small packages merged into one layer",
+                Comment = group.Count > 1 ? $"{group.Count} small packages merged into one layer"
+                    : install.Rewrites.ContainsKey(group[0].Key) ? $"package {group[0]}, re-rooted as apk installs it (datahash {group[0].LayerDigest})"
+                    : "package " + group[0],
             });
         }
 
-        layers.Add(TopLayer(content, created));
-        history.Add(new HistoryEntry { Created = created, CreatedBy = "pkg2d: apk database, busybox links, /.pkg install scripts" });
+        var unpacked = LayerStack.Unpack(groups.SelectMany(g => g), install.Rewrites);
+        layers.Add(Derived(TopLayerBuilder.Build(install.Root, unpacked, created), source));
+        history.Add(new HistoryEntry { Created = created, CreatedBy = "pkg2d: apk database, emulated install scripts, owners and conflicts as apk resolves them" });
 
         var config = new ImageConfig(Platform.FromAlpineArch(content.Arch))
         {
@@ -93,6 +122,10 @@ public static class ImageAssembler
             [WorldAnnotation] = string.Join(' ', content.World),
             [PackagesAnnotation] = string.Join(' ', content.Packages.Select(p => $"{p.Name}-{p.Version}")),
         };
+        if (install.Pending.Count > 0)
+            annotations[PendingScriptsAnnotation] = string.Join(' ', install.Pending.Select(p => $"{p.Package.Name}-{p.Package.Version}{p.Script}"));
+        if (install.Rewrites.Count > 0)
+            annotations[RerootedAnnotation] = string.Join(' ', content.Packages.Where(p => install.Rewrites.ContainsKey(p.Key)).Select(p => $"{p.Name}-{p.Version}={p.LayerDigest}"));
         return new OciImage(config, layers, annotations);
     }
 
@@ -123,18 +156,12 @@ public static class ImageAssembler
         return groups;
     }
 
-    private static Layer TopLayer(ImageContent content, DateTimeOffset created)
+    /// <summary>A derived layer; its digests are remembered by the source when computing them needs package bytes.</summary>
+    private static Layer Derived(IReadOnlyList<LayerPart> parts, ILayerSource source)
     {
-        using var buffer = new MemoryStream();
-        TopLayerBuilder.Write(new TopLayerSpec
-        {
-            Packages = content.Packages,
-            World = content.World,
-            Repositories = content.Repositories,
-            Arch = content.Arch,
-            Keys = content.Keys,
-            Created = created,
-        }, buffer);
-        return Layer.FromBytes(buffer.ToArray(), MediaTypes.OciLayer);
+        var digests = DerivedLayer.IsOwnOnly(parts)
+            ? DerivedLayer.ComputeDigests(parts, source.OpenPackageData)
+            : source.DerivedLayerDigests(DerivedLayer.KeyOf(parts), parts);
+        return DerivedLayer.Create(parts, digests, source.OpenPackageData);
     }
 }

@@ -57,6 +57,15 @@ public sealed record PackageFacts
     /// <summary>Install scripts from the control tar (`.post-install`...), in control-tar order.</summary>
     public IReadOnlyList<PackageScript> Scripts { get; init; } = [];
 
+    /// <summary>
+    /// The content of the files that emulated install scripts edit (etc/passwd, etc/group, etc/shadow), by path, for
+    /// the packages that ship them: the accounts scripts create are added to what the package shipped.
+    /// </summary>
+    public IReadOnlyDictionary<string, byte[]> KeptContents { get; init; } = new Dictionary<string, byte[]>();
+
+    /// <summary>The package's origin (`o:`), which decides who may overwrite whose files; its name when absent.</summary>
+    public string Origin => Record.FirstOrDefault(f => f.Key == 'o')?.Value ?? Name;
+
     public override string ToString() => $"{Name}-{Version}";
 }
 
@@ -65,9 +74,16 @@ public sealed record IndexField(char Key, string Value);
 
 public enum PackageFileType { File, Directory, Symlink, HardLink, Other }
 
-/// <summary>A data-tar entry: enough to write apk's installed database and to lay out the top layer around it.</summary>
+/// <summary>
+/// A data-tar entry: enough to write apk's installed database and to lay out the top layer around it. The owner is
+/// the header's numbers and names: apk maps the names against the root's accounts when it extracts.
+/// </summary>
 public sealed record PackageFile(
-    string Path, PackageFileType Type, int Mode, int Uid, int Gid, string? Sha1, string? LinkTarget, long Size);
+    string Path, PackageFileType Type, int Mode, int Uid, int Gid, string? Sha1, string? LinkTarget, long Size)
+{
+    public string UserName { get; init; } = "";
+    public string GroupName { get; init; } = "";
+}
 
 /// <summary>An install script (`.pre-install`, `.post-install`, `.trigger`...) and its bytes.</summary>
 public sealed record PackageScript(string Name, byte[] Content);

@@ -12,7 +12,7 @@ namespace Pkg2d.Image.Packages;
 public sealed class PackageFactsCache(string cacheDir)
 {
     /// <summary>Bumped whenever the facts' shape or meaning changes, so old entries are simply not found.</summary>
-    private const string Schema = "facts-v1";
+    private const string Schema = "facts-v2";
 
     private static readonly JsonSerializerOptions Options = new()
     {
@@ -26,13 +26,13 @@ public sealed class PackageFactsCache(string cacheDir)
 
     public void Put(PackageFacts facts) => Write(facts.Key, facts);
 
-    /// <summary>The digests of a merged layer (see MergedLayer), which cost a pass over its packages to learn.</summary>
-    public LayerDigests? TryGetMerged(string key) =>
-        Read<MergedFacts>(key) is { } merged ? new LayerDigests(Digest.Parse(merged.Digest), merged.Size, Digest.Parse(merged.Digest)) : null;
+    /// <summary>The digests of a derived layer (see DerivedLayer), which cost a pass over its packages to learn.</summary>
+    public LayerDigests? TryGetDerived(string key) =>
+        Read<DerivedFacts>(key) is { } derived ? new LayerDigests(Digest.Parse(derived.Digest), derived.Size, Digest.Parse(derived.Digest)) : null;
 
-    public void PutMerged(string key, LayerDigests digests) => Write(key, new MergedFacts(digests.Digest.ToString(), digests.Size));
+    public void PutDerived(string key, LayerDigests digests) => Write(key, new DerivedFacts(digests.Digest.ToString(), digests.Size));
 
-    private sealed record MergedFacts(string Digest, long Size);
+    private sealed record DerivedFacts(string Digest, long Size);
 
     private T? Read<T>(string key) where T : class
     {

@@ -20,6 +20,12 @@ public static class PackageScanner
 {
     private const string BusyboxPathsDir = "etc/busybox-paths.d/";
 
+    /// <summary>Files whose content the install emulation needs: the account databases that adduser and addgroup edit.</summary>
+    public static readonly IReadOnlySet<string> KeptPaths = new HashSet<string>(StringComparer.Ordinal) { "etc/passwd", "etc/group", "etc/shadow" };
+
+    /// <summary>A kept file larger than this is not an account database a script could sensibly edit.</summary>
+    private const int MaxKeptSize = 1 << 20;
+
     public static PackageFacts Scan(string apkPath, ApkIndexEntry entry, TrustedKeys keys, bool allowUntrusted, Action<string>? warn)
     {
         using var file = File.OpenRead(apkPath);
@@ -55,6 +61,7 @@ public static class PackageScanner
             Triggers = info.Triggers,
             Files = walk.Files,
             BusyboxLinks = walk.BusyboxLinks,
+            KeptContents = walk.KeptContents,
             Scripts = package.Scripts.Select(s => new PackageScript(s.Key, s.Value)).ToArray(),
         };
     }
@@ -67,6 +74,7 @@ public static class PackageScanner
 
         public List<PackageFile> Files { get; } = [];
         public List<string> BusyboxLinks { get; } = [];
+        public Dictionary<string, byte[]> KeptContents { get; } = new(StringComparer.Ordinal);
         public string DiffId { get; private set; } = "";
         public long DiffSize { get; private set; }
         private Exception? _error;
@@ -115,7 +123,7 @@ public static class PackageScanner
                 _ => PackageFileType.Other,
             };
             var sha1 = item.Sha1;
-            if (type == PackageFileType.File && (sha1 is null || item.Path.StartsWith(BusyboxPathsDir, StringComparison.Ordinal)))
+            if (type == PackageFileType.File && (sha1 is null || item.Path.StartsWith(BusyboxPathsDir, StringComparison.Ordinal) || KeptPaths.Contains(item.Path)))
                 sha1 = ReadContent(item, sha1);
             else if (type == PackageFileType.Symlink)
                 sha1 ??= Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes(item.LinkTarget ?? "")));
@@ -125,7 +133,11 @@ public static class PackageScanner
             if (type == PackageFileType.Symlink)
                 _symlinks.Add(item.Path);
             _sha1ByPath[item.Path] = sha1;
-            Files.Add(new PackageFile(item.Path, type, (int)item.Mode, item.Uid, item.Gid, sha1, item.LinkTarget, item.Size));
+            Files.Add(new PackageFile(item.Path, type, (int)item.Mode, item.Uid, item.Gid, sha1, item.LinkTarget, item.Size)
+            {
+                UserName = item.UserName,
+                GroupName = item.GroupName,
+            });
         }
 
         /// <summary>Why an entry cannot be served as part of a layer as it is, or null.</summary>
@@ -151,10 +163,16 @@ public static class PackageScanner
         {
             if (item.Content is null)
                 return known ?? Convert.ToHexStringLower(SHA1.HashData([]));
-            if (!item.Path.StartsWith(BusyboxPathsDir, StringComparison.Ordinal))
+            var kept = KeptPaths.Contains(item.Path) && item.Size <= MaxKeptSize;
+            if (!kept && !item.Path.StartsWith(BusyboxPathsDir, StringComparison.Ordinal))
                 return known ?? Convert.ToHexStringLower(SHA1.HashData(item.Content));
             using var buffer = new MemoryStream();
             item.Content.CopyTo(buffer);
+            if (kept)
+            {
+                KeptContents[item.Path] = buffer.ToArray();
+                return known ?? Convert.ToHexStringLower(SHA1.HashData(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)));
+            }
             foreach (var line in Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length).Split('\n'))
             {
                 var path = line.Trim().TrimStart('/');

@@ -106,12 +106,12 @@ public sealed class PackageStore : ILayerSource, IDisposable
         }
     }
 
-    public LayerDigests MergedLayerDigests(string key, IReadOnlyList<PackageFacts> members)
+    public LayerDigests DerivedLayerDigests(string key, IReadOnlyList<LayerPart> parts)
     {
-        if (Facts.TryGetMerged(key) is { } known)
+        if (Facts.TryGetDerived(key) is { } known)
             return known;
-        var digests = MergedLayer.ComputeDigests(members, OpenPackageData);
-        Facts.PutMerged(key, digests);
+        var digests = DerivedLayer.ComputeDigests(parts, OpenPackageData);
+        Facts.PutDerived(key, digests);
         return digests;
     }
 

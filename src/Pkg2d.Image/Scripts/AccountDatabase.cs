@@ -11,7 +11,8 @@ public sealed class AccountDatabase
     private const uint FirstSystemId = 100;
     private const uint LastSystemId = 999;
     private const uint LastId = 256000;
-    private const string DefaultGecos = "Linux User,,,";
+    /// <summary>busybox 1.36's adduser fills an empty gecos with this; 1.37 (Alpine 3.23) leaves it empty.</summary>
+    public const string OldDefaultGecos = "Linux User,,,";
     private const string DefaultShell = "/bin/sh";
     private const string SystemShell = "/sbin/nologin"; // Alpine's busybox, where upstream has /bin/false
     private const string SystemGroup = "nogroup";
@@ -21,15 +22,20 @@ public sealed class AccountDatabase
     private readonly AccountFile _group;
     private readonly AccountFile _shadow;
 
-    private AccountDatabase(byte[]? passwd, byte[]? group, byte[]? shadow)
+    private readonly string _defaultGecos;
+
+    private AccountDatabase(byte[]? passwd, byte[]? group, byte[]? shadow, string defaultGecos)
     {
+        _defaultGecos = defaultGecos;
         _passwd = new AccountFile(passwd);
         _group = new AccountFile(group);
         _shadow = new AccountFile(shadow);
     }
 
     /// <summary>The files as the root has them (null for a missing one).</summary>
-    public static AccountDatabase Parse(byte[]? passwd, byte[]? group, byte[]? shadow) => new(passwd, group, shadow);
+    /// <param name="defaultGecos">The gecos adduser writes without -g: depends on the busybox in the root.</param>
+    public static AccountDatabase Parse(byte[]? passwd, byte[]? group, byte[]? shadow, string defaultGecos = OldDefaultGecos) =>
+        new(passwd, group, shadow, defaultGecos);
 
     public byte[]? Passwd => _passwd.Content;
 
@@ -50,6 +56,9 @@ public sealed class AccountDatabase
     public int? Uid(string name) => FindUser(name) is { } user ? (int)user.Uid : null;
 
     public int? Gid(string name) => FindGroup(name) is { } group ? (int)group.Gid : null;
+
+    /// <summary>A user's primary group id (what `chown user: path` gives the file).</summary>
+    public int? PrimaryGid(string name) => FindUser(name) is { } user ? (int)user.Gid : null;
 
     /// <summary>
     /// Runs the command against the files. <paramref name="daysSinceEpoch"/> is the day adduser writes into
@@ -126,7 +135,7 @@ public sealed class AccountDatabase
             return AccountOutcome.Refused($"group '{name}' in use");
         var primaryGid = gid ?? uid;
 
-        if (!_passwd.Update(name, $"x:{uid}:{primaryGid}:{add.Gecos ?? DefaultGecos}:{home}:{shell}", null))
+        if (!_passwd.Update(name, $"x:{uid}:{primaryGid}:{add.Gecos ?? _defaultGecos}:{home}:{shell}", null))
             return AccountOutcome.Refused("/etc/passwd: No such file or directory");
         _shadow.Update(name, $"!:{daysSinceEpoch}:0:99999:7:::", null);
         // busybox runs addgroup for the user's group and ignores how that went (a missing etc/group, say).

@@ -15,21 +15,26 @@ public static class InstalledDatabase
     /// <summary>The index fields apk keeps in the installed database, in the order it writes them.</summary>
     private const string RecordOrder = "CPVASITULomtckDpi";
 
-    public static void Write(TextWriter writer, IEnumerable<PackageFacts> packages)
+    /// <summary>Each package with the entries it owns after installation (owners mapped, lost conflicts and dotfiles left out).</summary>
+    public static void Write(TextWriter writer, IEnumerable<KeyValuePair<PackageFacts, IReadOnlyList<PackageFile>>> packages)
     {
-        foreach (var package in packages)
+        foreach (var (package, files) in packages)
         {
-            WriteEntry(writer, package);
+            WriteEntry(writer, package, files);
             writer.Write('\n');
         }
     }
 
-    public static byte[] ToBytes(IEnumerable<PackageFacts> packages)
+    public static byte[] ToBytes(IEnumerable<KeyValuePair<PackageFacts, IReadOnlyList<PackageFile>>> packages)
     {
         using var writer = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
         Write(writer, packages);
         return new UTF8Encoding(false).GetBytes(writer.ToString());
     }
+
+    /// <summary>The database of packages installed as their data tars list them.</summary>
+    public static byte[] ToBytes(IEnumerable<PackageFacts> packages) =>
+        ToBytes(packages.Select(p => new KeyValuePair<PackageFacts, IReadOnlyList<PackageFile>>(p, p.Files)));
 
     /// <summary>The record fields of an index entry that belong in the installed database, in apk's order.</summary>
     public static IReadOnlyList<IndexField> RecordFields(IEnumerable<KeyValuePair<char, string>> indexFields)
@@ -40,7 +45,7 @@ public static class InstalledDatabase
         return RecordOrder.Where(byKey.ContainsKey).Select(k => new IndexField(k, byKey[k])).ToArray();
     }
 
-    private static void WriteEntry(TextWriter writer, PackageFacts package)
+    private static void WriteEntry(TextWriter writer, PackageFacts package, IReadOnlyList<PackageFile> files)
     {
         foreach (var field in package.Record)
             Line(writer, field.Key, field.Value);
@@ -49,7 +54,7 @@ public static class InstalledDatabase
         if (package.ReplacesPriority is { } priority)
             Line(writer, 'q', priority.ToString(CultureInfo.InvariantCulture));
 
-        foreach (var directory in GroupByDirectory(package.Files))
+        foreach (var directory in GroupByDirectory(files))
         {
             Line(writer, 'F', directory.Path);
             if (directory.Entry is { } entry && !IsDefault(entry, 0b111_101_101))

@@ -4,7 +4,7 @@ namespace Pkg2d.Image.TopLayer;
 
 /// <summary>
 /// Writes a layer tar whose bytes depend only on what is added: ustar headers, one fixed modification time,
-/// root ownership, explicit modes. Entries are written in the order they are added.
+/// explicit modes and owners (root unless given). Entries are written in the order they are added.
 /// </summary>
 public sealed class TarLayerWriter(Stream output, DateTimeOffset modified) : IDisposable
 {
@@ -12,16 +12,16 @@ public sealed class TarLayerWriter(Stream output, DateTimeOffset modified) : IDi
     private readonly HashSet<string> _written = new(StringComparer.Ordinal);
 
     /// <summary>Adds a directory once; adding it again is a no-op, so callers can ensure parents freely.</summary>
-    public void AddDirectory(string path, UnixFileMode mode = Directory755)
+    public void AddDirectory(string path, UnixFileMode mode = Directory755, int uid = 0, int gid = 0)
     {
         if (_written.Add(path + "/"))
-            _writer.WriteEntry(Entry(TarEntryType.Directory, path + "/", mode));
+            _writer.WriteEntry(Entry(TarEntryType.Directory, path + "/", mode, uid, gid));
     }
 
-    public void AddFile(string path, ReadOnlySpan<byte> content, UnixFileMode mode = File644, DateTimeOffset? modifiedAt = null)
+    public void AddFile(string path, ReadOnlySpan<byte> content, UnixFileMode mode = File644, DateTimeOffset? modifiedAt = null, int uid = 0, int gid = 0)
     {
         Claim(path);
-        var entry = Entry(TarEntryType.RegularFile, path, mode);
+        var entry = Entry(TarEntryType.RegularFile, path, mode, uid, gid);
         if (modifiedAt is { } time)
             entry.ModificationTime = time;
         using var data = new MemoryStream(content.ToArray(), writable: false);
@@ -29,12 +29,19 @@ public sealed class TarLayerWriter(Stream output, DateTimeOffset modified) : IDi
         _writer.WriteEntry(entry);
     }
 
-    public void AddSymlink(string path, string target)
+    public void AddSymlink(string path, string target, int uid = 0, int gid = 0)
     {
         Claim(path);
-        var entry = Entry(TarEntryType.SymbolicLink, path, Link777);
+        var entry = Entry(TarEntryType.SymbolicLink, path, Link777, uid, gid);
         entry.LinkName = target;
         _writer.WriteEntry(entry);
+    }
+
+    /// <summary>An OCI whiteout: the path exists in a lower layer but not in this image.</summary>
+    public void AddWhiteout(string path)
+    {
+        var slash = path.LastIndexOf('/');
+        AddFile(path[..(slash + 1)] + ".wh." + path[(slash + 1)..], [], File644);
     }
 
     public void Dispose() => _writer.Dispose();
@@ -50,13 +57,14 @@ public sealed class TarLayerWriter(Stream output, DateTimeOffset modified) : IDi
             throw new InvalidOperationException($"the top layer would hold '{path}' twice");
     }
 
-    private UstarTarEntry Entry(TarEntryType type, string path, UnixFileMode mode) => new(type, path)
+    // Unpackers use the numbers; names are written for root only, so they never disagree with the image's accounts.
+    private UstarTarEntry Entry(TarEntryType type, string path, UnixFileMode mode, int uid, int gid) => new(type, path)
     {
         ModificationTime = modified,
         Mode = mode,
-        Uid = 0,
-        Gid = 0,
-        UserName = "root",
-        GroupName = "root",
+        Uid = uid,
+        Gid = gid,
+        UserName = uid == 0 ? "root" : "",
+        GroupName = gid == 0 ? "root" : "",
     };
 }

@@ -1,4 +1,6 @@
 using System.Text;
+using Pkg2d.Image.Assembly;
+using Pkg2d.Image.Install;
 using Pkg2d.Image.Packages;
 
 namespace Pkg2d.Image.TopLayer;
@@ -25,66 +27,154 @@ public sealed record TopLayerSpec
 }
 
 /// <summary>
-/// Builds an image's top layer: apk's database (so `apk info` and `apk add` work in the container), apk's
-/// configuration, the busybox applet links that busybox's install script would create, and the packages' install
-/// scripts under /.pkg with /.pkg/install.sh to run them in apk's order.
+/// Builds an image's top layer as the difference between the root apk would make (<see cref="InstallSimulator"/>,
+/// plus apk's database and configuration added here) and what the package layers unpack to: apk's own files, the
+/// accounts and directories emulated scripts made, owners mapped by name, the winners of file conflicts, whiteouts
+/// for what apk never installs, and for scripts that are not emulated `/.pkg/install.sh` to run them.
 /// </summary>
 public static class TopLayerBuilder
 {
     private static readonly UTF8Encoding Utf8 = new(false);
 
-    public static void Write(TopLayerSpec spec, Stream output)
+    /// <summary>Adds apk's database and configuration files and, for pending scripts, /.pkg to the installed root.</summary>
+    public static void AddApkFiles(TopLayerSpec spec, InstallResult install)
     {
-        using var tar = new TarLayerWriter(output, spec.Created);
-        var owned = spec.Packages.SelectMany(p => p.Files).Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
-
-        // A directory a package owns is already in a lower layer, perhaps as a symlink (a merged /usr): the top
-        // layer only adds the directories nobody owns, so it never replaces a package's entry.
-        void Directories(string path)
+        var root = install.Root;
+        void File(string path, byte[] content, int mode = 0b110_100_100)
         {
-            for (var slash = path.IndexOf('/'); slash > 0; slash = path.IndexOf('/', slash + 1))
-            {
-                if (!owned.Contains(path[..slash]))
-                    tar.AddDirectory(path[..slash]);
-            }
-        }
-
-        void AddFile(string path, byte[] content, UnixFileMode mode = TarLayerWriter.File644)
-        {
-            Directories(path);
-            tar.AddFile(path, content, mode);
+            var real = root.Resolve(path);
+            if (root[real] is null || root[real]!.Owner is null)
+                root.Set(real, RootNode.Generated(content, mode));
         }
 
         // alpine-keys may ship a key here itself (a link into /usr/share/apk/keys): the package's entry stays.
-        foreach (var (name, content) in spec.Keys.OrderBy(k => k.Key, StringComparer.Ordinal).Where(k => !owned.Contains("etc/apk/keys/" + k.Key)))
-            AddFile("etc/apk/keys/" + name, content);
-        AddFile("etc/apk/arch", Text(spec.Arch + "\n"));
-        AddFile("etc/apk/repositories", Text(string.Concat(spec.Repositories.Select(r => r + "\n"))));
-        AddFile("etc/apk/world", Text(string.Concat(spec.World.Distinct().Order(StringComparer.Ordinal).Select(w => w + "\n"))));
-        AddFile("lib/apk/db/installed", InstalledDatabase.ToBytes(spec.Packages));
-        AddFile("lib/apk/db/scripts.tar", ScriptsTar(spec.Packages));
-        AddFile("lib/apk/db/triggers", Text(Triggers(spec.Packages)));
+        foreach (var (name, content) in spec.Keys.OrderBy(k => k.Key, StringComparer.Ordinal))
+            File("etc/apk/keys/" + name, content);
+        File("etc/apk/arch", Text(spec.Arch + "\n"));
+        File("etc/apk/repositories", Text(string.Concat(spec.Repositories.Select(r => r + "\n"))));
+        File("etc/apk/world", Text(string.Concat(spec.World.Distinct().Order(StringComparer.Ordinal).Select(w => w + "\n"))));
+        File("lib/apk/db/installed", InstalledDatabase.ToBytes(install.Installed.OrderBy(p => p.Key.Name, StringComparer.Ordinal)));
+        File("lib/apk/db/lock", [], 0b110_000_000);
+        File("lib/apk/db/scripts.tar", ScriptsTar(spec.Packages));
+        File("lib/apk/db/triggers", Text(Triggers(spec.Packages)));
+        AddInstallScripts(install, File);
+    }
 
-        AddBusyboxLinks(tar, spec.Packages, owned, Directories);
-        AddInstallScripts(spec.Packages, AddFile);
+    /// <summary>The top layer's parts: its own entries, then copies of the package files whose owner or winner differs.</summary>
+    public static IReadOnlyList<LayerPart> Build(VirtualRoot expected, VirtualRoot layers, DateTimeOffset created)
+    {
+        var own = new MemoryStream();
+        var copies = new List<(PackageFacts Package, PackageFile Entry, string Path, RootNode Node)>();
+        using (var tar = new TarLayerWriter(own, created))
+        {
+            foreach (var path in expected.Nodes.Keys.Union(layers.Nodes.Keys).Order(StringComparer.Ordinal))
+            {
+                var want = expected[path];
+                var have = layers[path];
+                if (want is null)
+                {
+                    // Only where the parent stays a directory: under a path that becomes a file it is gone anyway.
+                    var parent = VirtualRoot.Parent(path);
+                    if (have is not null && (parent.Length == 0 || expected[parent] is { Kind: NodeKind.Directory }))
+                        tar.AddWhiteout(path);
+                    continue;
+                }
+                if (have is not null && want.SameAs(have))
+                    continue;
+                switch (want.Kind)
+                {
+                    case NodeKind.Directory:
+                        tar.AddDirectory(path, (UnixFileMode)want.Mode, want.Uid, want.Gid);
+                        break;
+                    case NodeKind.Symlink:
+                        tar.AddSymlink(path, want.LinkTarget ?? "", want.Uid, want.Gid);
+                        break;
+                    case NodeKind.File when want.Source is GeneratedSource generated:
+                        tar.AddFile(path, generated.Content, (UnixFileMode)want.Mode, null, want.Uid, want.Gid);
+                        break;
+                    case NodeKind.File when want.Source is PackageEntrySource entry:
+                        copies.Add((entry.Package, entry.Entry, path, want));
+                        break;
+                }
+            }
+        }
+        var parts = new List<LayerPart> { new OwnEntries(WithoutEndMarker(own)) };
+        foreach (var group in copies.GroupBy(c => c.Package))
+        {
+            // One part per copy of a tar entry: a hard link is copied as the file it links to.
+            var changes = new Dictionary<string, EntryChange>(StringComparer.Ordinal);
+            foreach (var copy in group)
+            {
+                var entry = copy.Entry.Type == PackageFileType.HardLink ? copy.Entry.LinkTarget ?? copy.Entry.Path : copy.Entry.Path;
+                var change = new EntryChange(copy.Path, new EntryOwner(copy.Node.Uid, copy.Node.Gid, copy.Entry.UserName, copy.Entry.GroupName), copy.Node.Mode);
+                if (!changes.TryAdd(entry, change))
+                {
+                    parts.Add(new PackageEntries(group.Key, changes, OnlyChanged: true));
+                    changes = new Dictionary<string, EntryChange>(StringComparer.Ordinal) { [entry] = change };
+                }
+            }
+            parts.Add(new PackageEntries(group.Key, changes, OnlyChanged: true));
+        }
+        return parts;
+    }
+
+    /// <summary>The entries of a finished tar without its end-of-archive marker, so parts can follow them.</summary>
+    private static byte[] WithoutEndMarker(MemoryStream tar)
+    {
+        var bytes = tar.ToArray();
+        var end = bytes.Length;
+        while (end >= 512 && bytes.AsSpan(end - 512, 512).IndexOfAnyExcept((byte)0) < 0)
+            end -= 512;
+        return bytes[..end];
     }
 
     private static byte[] Text(string text) => Utf8.GetBytes(text);
 
-    /// <summary>apk's scripts.tar: `name-version.C.script` entries, dated with the package's build date.</summary>
+    /// <summary>apk's order of script types within a package in scripts.tar.</summary>
+    private static readonly string[] ScriptOrder =
+        [".pre-install", ".post-install", ".pre-deinstall", ".post-deinstall", ".pre-upgrade", ".post-upgrade", ".trigger"];
+
+    /// <summary>
+    /// apk's scripts.tar, byte for byte as apk-tools writes it: per package in install order, its scripts in apk's
+    /// order as `name-version.C.script`, mode 0755, dated with the package's build date, GNU-style headers.
+    /// </summary>
     private static byte[] ScriptsTar(IReadOnlyList<PackageFacts> packages)
     {
         using var buffer = new MemoryStream();
-        using (var tar = new TarLayerWriter(buffer, DateTimeOffset.UnixEpoch))
+        foreach (var package in packages)
         {
-            foreach (var package in packages)
+            foreach (var script in package.Scripts.OrderBy(s => Array.IndexOf(ScriptOrder, s.Name) is var i and >= 0 ? i : ScriptOrder.Length))
             {
-                var built = DateTimeOffset.FromUnixTimeSeconds(package.BuildDate);
-                foreach (var script in package.Scripts)
-                    tar.AddFile($"{package.Name}-{package.Version}.{Checksum(package)}{script.Name}", script.Content, TarLayerWriter.File755, built);
+                buffer.Write(ApkTarHeader($"{package.Name}-{package.Version}.{Checksum(package)}{script.Name}", script.Content.Length, package.BuildDate));
+                buffer.Write(script.Content);
+                buffer.Write(new byte[(512 - script.Content.Length % 512) % 512]);
             }
         }
+        buffer.Write(new byte[1024]);
         return buffer.ToArray();
+    }
+
+    /// <summary>The header apk-tools' tar writer makes: 0755 root:root, 12-digit size and time, GNU magic.</summary>
+    private static byte[] ApkTarHeader(string name, long size, long modified)
+    {
+        var header = new byte[512];
+        var bytes = Utf8.GetBytes(name);
+        bytes.AsSpan(0, Math.Min(bytes.Length, 100)).CopyTo(header);
+        "0000755\0"u8.CopyTo(header.AsSpan(100));
+        "0000000\0"u8.CopyTo(header.AsSpan(108));
+        "0000000\0"u8.CopyTo(header.AsSpan(116));
+        Encoding.ASCII.GetBytes(Convert.ToString(size, 8).PadLeft(12, '0'), header.AsSpan(124, 12));
+        Encoding.ASCII.GetBytes(Convert.ToString(modified, 8).PadLeft(12, '0'), header.AsSpan(136, 12));
+        header[156] = (byte)'0';
+        "ustar  \0"u8.CopyTo(header.AsSpan(257));
+        "root"u8.CopyTo(header.AsSpan(265));
+        "root"u8.CopyTo(header.AsSpan(297));
+        header.AsSpan(148, 8).Fill((byte)' ');
+        var sum = 0;
+        foreach (var b in header)
+            sum += b;
+        Encoding.ASCII.GetBytes(Convert.ToString(sum, 8).PadLeft(6, '0') + "\0 ", header.AsSpan(148, 8));
+        return header;
     }
 
     /// <summary>apk's triggers file: the checksum of each package with triggers, then its trigger globs.</summary>
@@ -94,49 +184,31 @@ public static class TopLayerBuilder
     private static string Checksum(PackageFacts package) => package.Record.FirstOrDefault(f => f.Key == 'C')?.Value ?? package.Key;
 
     /// <summary>
-    /// Busybox's post-install runs `busybox --install -s`, which links every applet to /bin/busybox where no file
-    /// exists. Alpine's busybox lists those paths in etc/busybox-paths.d/busybox; the links are made here instead,
-    /// never over a file that a package owns. An older busybox has no such list: then only /bin/sh is linked, so a
-    /// shell exists and /.pkg/install.sh can run busybox's own install script for the rest.
+    /// The scripts pkg2d does not emulate, under /.pkg/&lt;name&gt;-&lt;version&gt;/, and /.pkg/install.sh, which
+    /// runs them in apk's order (`RUN /.pkg/install.sh`). Nothing when every script was emulated.
     /// </summary>
-    private static void AddBusyboxLinks(TarLayerWriter tar, IReadOnlyList<PackageFacts> packages, HashSet<string> owned, Action<string> directories)
+    private static void AddInstallScripts(InstallResult install, Action<string, byte[], int> file)
     {
-        if (!owned.Contains("bin/busybox"))
+        if (install.Pending.Count == 0)
             return;
-        var links = packages.SelectMany(p => p.BusyboxLinks).DefaultIfEmpty("bin/sh").Distinct(StringComparer.Ordinal);
-        foreach (var path in links.Where(l => !owned.Contains(l)))
-        {
-            directories(path);
-            tar.AddSymlink(path, "/bin/busybox");
-        }
-    }
-
-    private static void AddInstallScripts(IReadOnlyList<PackageFacts> packages, Action<string, byte[], UnixFileMode> file)
-    {
         var steps = new StringBuilder();
-        foreach (var package in packages)
+        foreach (var pending in install.Pending)
         {
-            if (package.Scripts.Count == 0)
-                continue;
-            foreach (var script in package.Scripts)
-                file($".pkg/{package.Name}-{package.Version}/{script.Name.TrimStart('.')}", script.Content, TarLayerWriter.File755);
+            var package = pending.Package;
+            var script = package.Scripts.First(s => s.Name == pending.Script);
+            file($".pkg/{package.Name}-{package.Version}/{script.Name.TrimStart('.')}", script.Content, 0b111_101_101);
+            steps.Append(pending.Script == ".trigger"
+                ? $"trigger {package.Name}-{package.Version} {string.Join(' ', package.Triggers)}\n"
+                : $"run {package.Name}-{package.Version} {pending.Script.TrimStart('.')} {package.Version}\n");
         }
-        // apk installs package by package: pre-install, the files, post-install; triggers run once all are in.
-        foreach (var package in packages)
-        {
-            foreach (var phase in new[] { ".pre-install", ".post-install" }.Where(phase => package.Scripts.Any(s => s.Name == phase)))
-                steps.Append($"run {package.Name}-{package.Version} {phase.TrimStart('.')} {package.Version}\n");
-        }
-        foreach (var package in packages.Where(p => p.Triggers.Count > 0 && p.Scripts.Any(s => s.Name == ".trigger")))
-            steps.Append($"trigger {package.Name}-{package.Version} {string.Join(' ', package.Triggers)}\n");
-        file(".pkg/install.sh", Text(InstallScript.Replace("@STEPS@", steps.ToString())), TarLayerWriter.File755);
+        file(".pkg/install.sh", Text(InstallScript.Replace("@STEPS@", steps.ToString())), 0b111_101_101);
     }
 
     private const string InstallScript = """
         #!/bin/sh
-        # Completes the installation of this image's packages, as apk would: every package's files are already in
-        # place, so this runs each package's pre-install and post-install scripts in install order, then the triggers.
-        # Use it as `RUN /.pkg/install.sh` where scripts matter (users, groups, generated files).
+        # Completes the installation of this image's packages, as apk would: every package's files are in place and
+        # the scripts pkg2d could emulate (accounts, directories, links) have had their effect, so this runs the
+        # remaining scripts in install order, then the remaining triggers. Use it as `RUN /.pkg/install.sh`.
         failed=0
         run() {
             pkg=$1 script=$2

@@ -1,0 +1,232 @@
+using Pkg2d.Image.Assembly;
+using Pkg2d.Image.Packages;
+
+namespace Pkg2d.Image.Install;
+
+/// <summary>A script pkg2d does not emulate: it stays for `/.pkg/install.sh`, and export names it in a warning.</summary>
+public sealed record PendingScript(PackageFacts Package, string Script, string Reason)
+{
+    public override string ToString() => $"{Package.Name}{Script}: {Reason}";
+}
+
+/// <summary>Two packages ship one path and neither may overwrite the other: apk's "trying to overwrite".</summary>
+public sealed class FileConflictException(string message) : Exception(message);
+
+/// <summary>What apk would leave behind after `apk add --initdb` of an image's packages.</summary>
+public sealed class InstallResult
+{
+    /// <summary>The root as apk leaves it (device nodes left out: the runtime mounts /dev).</summary>
+    public required VirtualRoot Root { get; init; }
+
+    /// <summary>Per package (install order), the data-tar entries its database entry lists, owners mapped as apk maps them.</summary>
+    public required IReadOnlyList<KeyValuePair<PackageFacts, IReadOnlyList<PackageFile>>> Installed { get; init; }
+
+    /// <summary>Per package key, the entries that cannot be unpacked as they are (through a symlink of a lower package, top-level dotfiles).</summary>
+    public required IReadOnlyDictionary<string, IReadOnlyDictionary<string, EntryChange>> Rewrites { get; init; }
+
+    public required IReadOnlyList<PendingScript> Pending { get; init; }
+}
+
+/// <summary>
+/// Installs an image's packages into a <see cref="VirtualRoot"/> the way apk-tools does, without running anything:
+/// `--initdb`, then package by package its pre-install script, its files (owners mapped by name against the accounts
+/// as they stand, paths followed through symlinks, conflicts decided by replaces and origin), its post-install
+/// script; then the triggers. Scripts made of simple commands are emulated (<see cref="ScriptRunner"/>); others are
+/// pending. Deterministic: the same packages and creation time give the same root.
+/// </summary>
+public sealed class InstallSimulator
+{
+    private readonly VirtualRoot _root = new();
+    private readonly ScriptRunner _scripts;
+    private readonly List<PendingScript> _pending = [];
+    private readonly Dictionary<string, IReadOnlyDictionary<string, EntryChange>> _rewrites = new(StringComparer.Ordinal);
+    private readonly List<KeyValuePair<PackageFacts, List<PackageFile>>> _installed = [];
+
+    private InstallSimulator(DateTimeOffset created) => _scripts = new ScriptRunner(_root, created);
+
+    public static InstallResult Run(IReadOnlyList<PackageFacts> packages, DateTimeOffset created)
+    {
+        var simulator = new InstallSimulator(created);
+        simulator.InitDb();
+        foreach (var package in packages)
+            simulator.Install(package);
+        simulator.Triggers(packages);
+        return new InstallResult
+        {
+            Root = simulator._root,
+            Installed = [.. simulator._installed.Select(i => new KeyValuePair<PackageFacts, IReadOnlyList<PackageFile>>(i.Key, i.Value))],
+            Rewrites = simulator._rewrites,
+            Pending = simulator._pending,
+        };
+    }
+
+    /// <summary>What `apk add --initdb` makes before any package (its database files are written by the top layer).</summary>
+    private void InitDb()
+    {
+        foreach (var path in new[] { "dev", "etc", "etc/apk", "lib", "lib/apk", "lib/apk/db", "var", "var/cache", "var/cache/apk", "var/cache/misc" })
+            _root.Set(path, RootNode.Directory());
+        _root.Set("proc", RootNode.Directory(0b101_101_101));
+        _root.Set("tmp", RootNode.Directory(0b1_111_111_111));
+    }
+
+    private void Install(PackageFacts package)
+    {
+        RunScript(package, ".pre-install");
+        var installed = new List<PackageFile>();
+        var changes = new Dictionary<string, EntryChange>(StringComparer.Ordinal);
+        foreach (var file in package.Files)
+        {
+            // apk never installs names at the top of the data tar that start with a dot (.PKGINFO's siblings).
+            // Left in its layer, it is whited out by the top layer, so the layer stays the package's own bytes.
+            if (!file.Path.Contains('/') && file.Path.StartsWith('.'))
+                continue;
+            var real = RealPath(file.Path);
+            var mapped = file with { Uid = _scripts.Accounts.Uid(file.UserName) ?? file.Uid, Gid = _scripts.Accounts.Gid(file.GroupName) ?? file.Gid };
+            if (file.Type == PackageFileType.Directory && (_root[real] is { Kind: NodeKind.Symlink } || (real != file.Path && _root[real] is not null)))
+                changes[file.Path] = EntryChange.Drop; // a layer's directory entry would replace the link, or reset the directory
+            else if (real != file.Path)
+                changes[file.Path] = new EntryChange(real);
+            if (Place(package, file, mapped, real))
+                installed.Add(mapped);
+        }
+        if (changes.Count > 0)
+            _rewrites[package.Key] = changes;
+        _installed.Add(new(package, installed));
+        _scripts.PackageFilesChanged(package);
+        RunScript(package, ".post-install");
+    }
+
+    /// <summary>The real path of a data-tar entry: apk follows symlinks among its parents, never the entry's own name.</summary>
+    private string RealPath(string path)
+    {
+        var slash = path.LastIndexOf('/');
+        if (slash < 0)
+            return path;
+        var parent = _root.Resolve(path[..slash]);
+        return parent.Length == 0 ? path[(slash + 1)..] : parent + path[slash..];
+    }
+
+    /// <summary>Puts one entry into the root; false when apk keeps another package's copy instead (it is then not listed).</summary>
+    private bool Place(PackageFacts package, PackageFile file, PackageFile mapped, string real)
+    {
+        var existing = _root[real];
+        if (file.Type == PackageFileType.Directory)
+        {
+            // A directory that exists (made by an earlier package, a script or --initdb) keeps its mode and owner;
+            // one reached through a symlink is the link's target, which keeps its own.
+            if (existing is null)
+                _root.Set(real, RootNode.Directory(mapped.Mode & 0xFFF, mapped.Uid, mapped.Gid) with { Owner = package });
+            else if (existing.Kind != NodeKind.Directory && _root[_root.Resolve(real)] is not { Kind: NodeKind.Directory })
+                throw new FileConflictException(
+                    $"{package} cannot install directory /{file.Path}: /{real} is a {Describe(existing)}; apk fails to rename it into place");
+            return true;
+        }
+        if (existing is { Kind: NodeKind.Directory, Owner: null } && file.Type == PackageFileType.Symlink)
+            MoveInto(real, file.LinkTarget ?? "");
+        else if (existing is { Kind: NodeKind.Directory })
+            throw new FileConflictException($"{package} cannot install /{file.Path}: /{real} is a directory{OwnedBy(existing)}; apk fails to rename it into place");
+        if (existing?.Owner is { } owner && owner != package)
+        {
+            switch (Replaces(owner, package))
+            {
+                case Verdict.KeepOld:
+                    return false;
+                case Verdict.Conflict:
+                    throw new FileConflictException($"{package}: trying to overwrite /{file.Path} owned by {owner}");
+            }
+            Disown(owner, file.Path, real);
+        }
+        var source = file.Type is PackageFileType.File or PackageFileType.HardLink ? new PackageEntrySource(package, file) : null;
+        _root.Set(real, new RootNode
+        {
+            Kind = file.Type == PackageFileType.Symlink ? NodeKind.Symlink : NodeKind.File,
+            Mode = mapped.Mode & 0xFFF,
+            Uid = mapped.Uid,
+            Gid = mapped.Gid,
+            LinkTarget = file.Type == PackageFileType.Symlink ? file.LinkTarget : null,
+            Source = source,
+            Owner = package,
+        });
+        return true;
+    }
+
+    /// <summary>
+    /// A merged /usr link (`lib -> usr/lib`) over a directory no package owns (--initdb's `lib`, which holds apk's
+    /// database): its contents move to the link's target and the link takes its place, as on Alpine 3.23, where
+    /// /lib is a link and apk's database lives in /usr/lib/apk. (apk-tools 2.14 fails here: "failed to rename".)
+    /// </summary>
+    private void MoveInto(string directory, string target)
+    {
+        var destination = _root.Resolve((target.StartsWith('/') ? "" : VirtualRoot.Parent(directory) + "/") + target);
+        foreach (var path in _root.Below(directory).Order(StringComparer.Ordinal).ToList())
+        {
+            var moved = destination + path[directory.Length..];
+            if (_root[moved] is null)
+                _root.Set(moved, _root[path]!);
+        }
+        _root.Remove(directory);
+    }
+
+    private enum Verdict { Overwrite, KeepOld, Conflict }
+
+    /// <summary>
+    /// apk's rule for a file the installed <paramref name="owner"/> already has: same name or origin overwrites; else
+    /// the package whose `replaces` names the other with the higher replaces_priority wins; a newcomer that replaces
+    /// the owner wins ties; no replaces either way is a conflict (replaces_priority alone decides nothing).
+    /// </summary>
+    private static Verdict Replaces(PackageFacts owner, PackageFacts newcomer)
+    {
+        if (owner.Name == newcomer.Name || owner.Origin == newcomer.Origin)
+            return Verdict.Overwrite;
+        var ownerPriority = Names(owner.Replaces).Contains(newcomer.Name) ? owner.ReplacesPriority ?? 0 : -1;
+        var newPriority = Names(newcomer.Replaces).Contains(owner.Name) ? newcomer.ReplacesPriority ?? 0 : -1;
+        if (ownerPriority > newPriority)
+            return Verdict.KeepOld;
+        return newPriority >= 0 ? Verdict.Overwrite : Verdict.Conflict;
+    }
+
+    /// <summary>Replaces entries may carry a version constraint (`foo<2`); the name is what counts here.</summary>
+    private static IEnumerable<string> Names(IEnumerable<string> dependencies) =>
+        dependencies.Select(d => d.TrimStart('!')).Select(d => d[..(d.IndexOfAny(['<', '>', '=', '~']) is var i and >= 0 ? i : d.Length)]);
+
+    /// <summary>The previous owner loses a path it was overwritten on: its database entry no longer lists it.</summary>
+    private void Disown(PackageFacts owner, string path, string real)
+    {
+        foreach (var (package, files) in _installed)
+        {
+            if (package == owner)
+                files.RemoveAll(f => f.Path == path || RealPath(f.Path) == real);
+        }
+    }
+
+    private static string Describe(RootNode node) => node.Kind == NodeKind.Symlink ? $"symlink to {node.LinkTarget}" : "file" + OwnedBy(node);
+
+    private static string OwnedBy(RootNode node) => node.Owner is { } owner ? $" of {owner}" : "";
+
+    private void RunScript(PackageFacts package, string name)
+    {
+        if (package.Scripts.FirstOrDefault(s => s.Name == name) is not { } script)
+            return;
+        // apk runs scripts from lib/apk/exec, which it makes for the first one.
+        if (_root["lib/apk/exec"] is null)
+            _root.Set("lib/apk/exec", RootNode.Directory(0b111_000_000));
+        if (_scripts.Run(package, script) is { } reason)
+            _pending.Add(new PendingScript(package, name, reason));
+    }
+
+    /// <summary>
+    /// apk runs each package's trigger once at the end when a directory it watches was touched. Busybox's trigger
+    /// only makes the applet links its post-install made already; any other trigger is pending.
+    /// </summary>
+    private void Triggers(IReadOnlyList<PackageFacts> packages)
+    {
+        foreach (var package in packages.Where(p => p.Triggers.Count > 0 && p.Scripts.Any(s => s.Name == ".trigger")))
+        {
+            if (package.Name == "busybox" && !packages.Any(p => p.Name is "busybox-extras" or "busybox-suid"))
+                continue;
+            if (_root["lib/apk/exec"] is null)
+                _root.Set("lib/apk/exec", RootNode.Directory(0b111_000_000));
+            _pending.Add(new PendingScript(package, ".trigger", "triggers other than busybox's are not emulated"));
+        }
+    }
+}
