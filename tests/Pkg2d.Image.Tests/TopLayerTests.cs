@@ -109,7 +109,8 @@ public class TopLayerTests
     [Fact]
     public void TheSameInputsGiveTheSameBytesAndEveryEntryCarriesTheImageTime()
     {
-        var package = Package("demo", Entry("etc", PackageFileType.Directory)) with
+        var package = Package("demo", Entry("etc", PackageFileType.Directory), Entry("usr", PackageFileType.Directory),
+            Entry("usr/share", PackageFileType.Directory), Entry("usr/share/demo", PackageFileType.Directory)) with
         {
             Scripts = [new(".post-install", "#!/bin/sh\nif true; then :; fi\n"u8.ToArray()), new(".trigger", "#!/bin/sh\n"u8.ToArray())],
             Triggers = ["/usr/share/demo"],

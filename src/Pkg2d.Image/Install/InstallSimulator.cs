@@ -39,6 +39,8 @@ public sealed class InstallSimulator
     private readonly VirtualRoot _root = new();
     private readonly ScriptRunner _scripts;
     private readonly List<PendingScript> _pending = [];
+    private readonly Dictionary<string, int?> _uids = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int?> _gids = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IReadOnlyDictionary<string, EntryChange>> _rewrites = new(StringComparer.Ordinal);
     private readonly List<KeyValuePair<PackageFacts, List<PackageFile>>> _installed = [];
 
@@ -81,7 +83,7 @@ public sealed class InstallSimulator
             if (!file.Path.Contains('/') && file.Path.StartsWith('.'))
                 continue;
             var real = RealPath(file.Path);
-            var mapped = file with { Uid = _scripts.Accounts.Uid(file.UserName) ?? file.Uid, Gid = _scripts.Accounts.Gid(file.GroupName) ?? file.Gid };
+            var mapped = file with { Uid = Id(_uids, file.UserName, _scripts.Accounts.Uid) ?? file.Uid, Gid = Id(_gids, file.GroupName, _scripts.Accounts.Gid) ?? file.Gid };
             if (file.Type == PackageFileType.Directory && (_root[real] is { Kind: NodeKind.Symlink } || (real != file.Path && _root[real] is not null)))
                 changes[file.Path] = EntryChange.Drop; // a layer's directory entry would replace the link, or reset the directory
             else if (real != file.Path)
@@ -93,7 +95,22 @@ public sealed class InstallSimulator
             _rewrites[package.Key] = changes;
         _installed.Add(new(package, installed));
         _scripts.PackageFilesChanged(package);
+        ForgetIds();
         RunScript(package, ".post-install");
+    }
+
+    /// <summary>An owner name's id as the accounts stand, looked up once per name until they change.</summary>
+    private static int? Id(Dictionary<string, int?> known, string name, Func<string, int?> lookup)
+    {
+        if (!known.TryGetValue(name, out var id))
+            known[name] = id = lookup(name);
+        return id;
+    }
+
+    private void ForgetIds()
+    {
+        _uids.Clear();
+        _gids.Clear();
     }
 
     /// <summary>The real path of a data-tar entry: apk follows symlinks among its parents, never the entry's own name.</summary>
@@ -210,23 +227,59 @@ public sealed class InstallSimulator
         // apk runs scripts from lib/apk/exec, which it makes for the first one.
         if (_root["lib/apk/exec"] is null)
             _root.Set("lib/apk/exec", RootNode.Directory(0b111_000_000));
-        if (_scripts.Run(package, script) is { } reason)
+        var reason = _scripts.Run(package, script);
+        ForgetIds();
+        if (reason is not null)
             _pending.Add(new PendingScript(package, name, reason));
     }
 
     /// <summary>
-    /// apk runs each package's trigger once at the end when a directory it watches was touched. Busybox's trigger
-    /// only makes the applet links its post-install made already; any other trigger is pending.
+    /// apk runs each package's trigger once at the end when a directory it watches exists after the commit (on a
+    /// new root every such directory was just filled). Busybox's trigger only makes the applet links its
+    /// post-install made already, unless busybox-suid or busybox-extras add their own; any other trigger is pending.
     /// </summary>
     private void Triggers(IReadOnlyList<PackageFacts> packages)
     {
         foreach (var package in packages.Where(p => p.Triggers.Count > 0 && p.Scripts.Any(s => s.Name == ".trigger")))
         {
-            if (package.Name == "busybox" && !packages.Any(p => p.Name is "busybox-extras" or "busybox-suid"))
+            if (!_root.Nodes.Any(n => n.Value.Kind == NodeKind.Directory && package.Triggers.Any(glob => Matches(glob, n.Key))))
+                continue;
+            var extras = packages.Where(p => p.Name is "busybox-extras" or "busybox-suid").Select(p => p.Name).ToArray();
+            if (package.Name == "busybox" && extras.Length == 0)
                 continue;
             if (_root["lib/apk/exec"] is null)
                 _root.Set("lib/apk/exec", RootNode.Directory(0b111_000_000));
-            _pending.Add(new PendingScript(package, ".trigger", "triggers other than busybox's are not emulated"));
+            _pending.Add(new PendingScript(package, ".trigger", package.Name == "busybox"
+                ? $"the links of {string.Join(" and ", extras)} are not emulated"
+                : "triggers other than busybox's are not emulated"));
         }
+    }
+
+    /// <summary>Whether a root path matches a trigger's directory glob (`/usr/share/fonts/*`): `*` and `?` within one component.</summary>
+    private static bool Matches(string glob, string path) => Matches(glob.AsSpan().Trim('/'), path.AsSpan());
+
+    private static bool Matches(ReadOnlySpan<char> glob, ReadOnlySpan<char> path)
+    {
+        while (glob.Length > 0)
+        {
+            switch (glob[0])
+            {
+                case '*':
+                    for (var take = 0; take <= path.Length && (take == 0 || path[take - 1] != '/'); take++)
+                    {
+                        if (Matches(glob[1..], path[take..]))
+                            return true;
+                    }
+                    return false;
+                case '?' when path.Length > 0 && path[0] != '/':
+                case var c when path.Length > 0 && path[0] == c:
+                    glob = glob[1..];
+                    path = path[1..];
+                    break;
+                default:
+                    return false;
+            }
+        }
+        return path.Length == 0;
     }
 }

@@ -75,6 +75,8 @@ public sealed class VirtualRoot
     /// </summary>
     public string Resolve(string path, bool followLast = true)
     {
+        if (IsPlain(path, followLast))
+            return path;
         var pending = new Stack<string>(Split(path).Reverse());
         var resolved = new List<string>();
         var links = 0;
@@ -102,6 +104,26 @@ public sealed class VirtualRoot
                 pending.Push(next);
         }
         return string.Join('/', resolved);
+    }
+
+    /// <summary>A normalised path none of whose components (the last one only when followed) is a symlink: it names itself.</summary>
+    private bool IsPlain(string path, bool followLast)
+    {
+        var lookup = _nodes.GetAlternateLookup<ReadOnlySpan<char>>();
+        var span = path.AsSpan();
+        if (span.Length == 0 || span[0] == '/' || span[^1] == '/')
+            return span.Length == 0;
+        for (var start = 0; start <= span.Length;)
+        {
+            var end = span[start..].IndexOf('/') is var slash and >= 0 ? start + slash : span.Length;
+            var part = span[start..end];
+            if (part.Length == 0 || part is "." or "..")
+                return false;
+            if ((end < span.Length || followLast) && lookup.TryGetValue(span[..end], out var node) && node.Kind == NodeKind.Symlink)
+                return false;
+            start = end + 1;
+        }
+        return true;
     }
 
     /// <summary>Puts a node at a real path, first making any missing parent directory as mkdir would (0755, root).</summary>
