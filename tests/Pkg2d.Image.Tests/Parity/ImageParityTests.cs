@@ -26,14 +26,7 @@ public sealed class ImageParityTests : IDisposable
         var repositories = Own(scenario.Open());
         var apkRoot = Own(new ApkInstallOracle()).InstallOk(repositories.World, repositories.Repositories);
 
-        var rootfs = await ExportAndUnpack(repositories);
-
-        var differences = RootComparison.Diff(RootTree.Read(apkRoot), RootTree.Read(rootfs), RootExceptions.Documented)
-            .Where(d => !IsPkg2dAddition(d))
-            .ToList();
-        var databases = RootComparison.DiffDatabases(apkRoot, rootfs, ignoreShadowDays: true);
-        Assert.True(differences.Count + databases.Count == 0,
-            $"{name}: the image differs from apk's root:\n{string.Join('\n', differences.Concat(databases))}");
+        AssertSameRoot(name, apkRoot, Unpack(await Export(repositories)));
     }
 
     [ChrootFact]
@@ -43,8 +36,60 @@ public sealed class ImageParityTests : IDisposable
         var install = repositories.InstallWith(Own(new ApkInstallOracle()));
         Assert.Contains("trying to overwrite etc/clash.conf owned by clash-a-1.0-r0", install.Output);
 
-        var error = await Assert.ThrowsAsync<FileConflictException>(() => ExportAndUnpack(repositories));
+        var error = await Assert.ThrowsAsync<FileConflictException>(() => Export(repositories));
         Assert.Equal("clash-b-1.0-r0: trying to overwrite /etc/clash.conf owned by clash-a-1.0-r0", error.Message);
+    }
+
+    [ChrootFact("umoci", "podman")]
+    public async Task Accounts_made_by_scripts_own_their_files_in_a_running_container()
+    {
+        var repositories = Own(ParityScenarios.Accounts.Open());
+        var layout = await Export(repositories);
+
+        using var podman = new Podman();
+        var output = podman.RunOk("run", "--rm", "--network", "none", "oci:" + layout + ":parity", "/bin/sh", "-c",
+            "id nginx && stat -c '%n %U:%G %a' /var/lib/nginx /var/log/nginx /run/nginx");
+        Assert.Matches(@"uid=\d+\(nginx\) gid=\d+\(nginx\) groups=\d+\(nginx\),82\(www-data\)", output);
+        Assert.Contains("/var/lib/nginx nginx:nginx 750", output);
+        Assert.Contains("/var/log/nginx nginx:nginx 750", output);
+        Assert.Contains("/run/nginx nginx:nginx 750", output);
+    }
+
+    /// <summary>
+    /// A merged /usr built from real parts: `merged-layout` makes `bin -> usr/bin` and `sbin -> usr/sbin`, then `shell`
+    /// ships Alpine's real busybox as `bin/busybox` with `bin/sh -> busybox` (and musl from the minirootfs): apk puts
+    /// them in usr/bin, the image must too, and /bin/sh must run through the link.
+    /// </summary>
+    [ChrootFact("umoci", "podman")]
+    public async Task A_merged_usr_image_is_apks_root_and_its_shell_runs_through_the_links()
+    {
+        var minirootfs = Own(new MinirootfsRepository());
+        var work = Own(new TempDirectory());
+        Tool.RunOk("tar", "-xzf", MinirootfsRepository.BusyboxPath, "-C", work.Path, "bin/busybox");
+        var synthetic = Own(new SyntheticRepository());
+        synthetic.Add(
+            new SyntheticPackage("merged-layout", "1.0-r0")
+            {
+                InstalledSize = 4096,
+                Files = [SyntheticFile.Directory("usr"), SyntheticFile.Directory("usr/bin"), SyntheticFile.Directory("usr/sbin"),
+                    SyntheticFile.Symlink("bin", "usr/bin"), SyntheticFile.Symlink("sbin", "usr/sbin")],
+            },
+            new SyntheticPackage("shell", "1.0-r0")
+            {
+                Depends = ["merged-layout", "musl"],
+                Files = [SyntheticFile.Directory("bin"), SyntheticFile.Bytes("bin/busybox", File.ReadAllBytes(work.Combine("bin", "busybox")), 0b111_101_101),
+                    SyntheticFile.Symlink("bin/sh", "busybox"), SyntheticFile.Directory("sbin")],
+            }).Write();
+        OracleRepository[] repositories = [minirootfs, synthetic];
+        var apkRoot = Own(new ApkInstallOracle()).InstallOk(["shell"], repositories);
+
+        var layout = await Export([minirootfs.Base, synthetic.Base], [.. minirootfs.KeysDirs, synthetic.KeysDir], ["shell"]);
+        AssertSameRoot("merged-usr-shell", apkRoot, Unpack(layout));
+
+        using var podman = new Podman();
+        var output = podman.RunOk("run", "--rm", "--network", "none", "oci:" + layout + ":parity", "/bin/sh", "-c",
+            "/bin/busybox readlink /bin && /bin/busybox readlink /sbin && /bin/busybox ls /usr/bin && echo through-the-link");
+        Assert.Equal("usr/bin\nusr/sbin\nbusybox\nsh\nthrough-the-link\n", output);
     }
 
     /// <summary>
@@ -55,20 +100,39 @@ public sealed class ImageParityTests : IDisposable
         && (difference.Path is "etc/apk/keys" or "etc/apk/repositories" or ".pkg" || difference.Path.StartsWith("etc/apk/keys/", StringComparison.Ordinal)
             || difference.Path.StartsWith(".pkg/", StringComparison.Ordinal));
 
-    private async Task<string> ExportAndUnpack(ParityRepositories repositories)
+    private static void AssertSameRoot(string name, string apkRoot, string rootfs)
+    {
+        var differences = RootComparison.Diff(RootTree.Read(apkRoot), RootTree.Read(rootfs), RootExceptions.Documented)
+            .Where(d => !IsPkg2dAddition(d))
+            .ToList();
+        var databases = RootComparison.DiffDatabases(apkRoot, rootfs, ignoreShadowDays: true);
+        Assert.True(differences.Count + databases.Count == 0,
+            $"{name}: the image differs from apk's root:\n{string.Join('\n', differences.Concat(databases))}");
+    }
+
+    private Task<string> Export(ParityRepositories repositories) => Export(
+        [.. repositories.Minirootfs is { } mini ? [mini.Base] : Array.Empty<string>(), repositories.Synthetic.Base],
+        [.. repositories.Minirootfs?.KeysDirs ?? [], repositories.Synthetic.KeysDir], repositories.World);
+
+    /// <summary>Exports the world as image `parity` into a new layout; returns the layout's folder.</summary>
+    private async Task<string> Export(IReadOnlyList<string> bases, IReadOnlyList<string> keys, IReadOnlyList<string> world)
     {
         var dir = Own(new TempDirectory());
         var layout = dir.Combine("layout");
-        string[] bases = [.. repositories.Minirootfs is { } mini ? [mini.Base] : Array.Empty<string>(), repositories.Synthetic.Base];
-        string[] keys = [.. repositories.Minirootfs?.KeysDirs ?? [], repositories.Synthetic.KeysDir];
         await Exporter.ExportAsync(new ExportRequest
         {
             Output = layout,
-            Images = [new ImageSpec("parity", repositories.World)],
+            Images = [new ImageSpec("parity", world)],
             BaseWorld = [],
             Repositories = new RepositoryOptions { Repositories = bases, Arch = "x86_64", KeysDirs = keys, CacheDir = dir.Combine("cache") },
         }, warn: null);
-        var bundle = dir.Combine("bundle");
+        return layout;
+    }
+
+    /// <summary>The image's root as umoci, the strictest consumer, unpacks it.</summary>
+    private string Unpack(string layout)
+    {
+        var bundle = Own(new TempDirectory()).Combine("bundle");
         Tool.RunOk("umoci", "unpack", "--image", layout + ":parity", bundle);
         return Path.Combine(bundle, "rootfs");
     }
