@@ -12,10 +12,8 @@ namespace Pkg2d.Image.Tests.Parity;
 /// content, link target) and apk's database and the account files byte for byte — except the documented exceptions.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class ImageParityTests : IDisposable
+public sealed class ImageParityTests : OwningTest
 {
-    private readonly List<IDisposable> _owned = [];
-
     public static TheoryData<string> Scenarios => [.. ParityScenarios.All.Where(s => s != ParityScenarios.Clash).Select(s => s.Name)];
 
     [ChrootTheory("umoci")]
@@ -135,18 +133,5 @@ public sealed class ImageParityTests : IDisposable
         var bundle = Own(new TempDirectory()).Combine("bundle");
         Tool.RunOk("umoci", "unpack", "--image", layout + ":parity", bundle);
         return Path.Combine(bundle, "rootfs");
-    }
-
-    public void Dispose()
-    {
-        foreach (var owned in _owned)
-            owned.Dispose();
-    }
-
-    private T Own<T>(T disposable)
-        where T : IDisposable
-    {
-        _owned.Add(disposable);
-        return disposable;
     }
 }

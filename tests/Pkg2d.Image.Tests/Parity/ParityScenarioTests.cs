@@ -6,10 +6,8 @@ namespace Pkg2d.Image.Tests.Parity;
 /// Runs each parity scenario through real apk 2.14.4 and checks the answer it gives, so the scenarios are valid
 /// packages for real apk and the oracle's roots say what the scenarios are about.
 /// </summary>
-public sealed class ParityScenarioTests : IDisposable
+public sealed class ParityScenarioTests : OwningTest
 {
-    private readonly List<IDisposable> _owned = [];
-
     [ChrootFact]
     public void Accounts_are_made_by_the_scripts_and_files_are_owned_by_their_names()
     {
@@ -114,18 +112,6 @@ public sealed class ParityScenarioTests : IDisposable
         Assert.Empty(RootComparison.DiffDatabases(first, second, ignoreShadowDays: true));
     }
 
-    public void Dispose()
-    {
-        foreach (var owned in _owned)
-            owned.Dispose();
-    }
-
-    private T Own<T>(T disposable)
-        where T : IDisposable
-    {
-        _owned.Add(disposable);
-        return disposable;
-    }
 
     private string InstallOk(ParityScenario scenario)
     {
