@@ -121,4 +121,21 @@ public class CliTests
         Assert.Contains(dir.Path, error);
         Assert.Equal("mine", File.ReadAllText(dir.Combine("keep")));
     }
+
+    [FixtureFact]
+    public void ExportOfPackagesThatClashIsOneErrorLineNamingBothAndWritesNothing()
+    {
+        using var repository = new SyntheticRepository();
+        repository.Add(
+            new SyntheticPackage("clash-a", "1.0-r0") { Files = [SyntheticFile.Directory("etc"), SyntheticFile.Text("etc/clash.conf", "a\n")] },
+            new SyntheticPackage("clash-b", "1.0-r0") { Depends = ["clash-a"], Files = [SyntheticFile.Directory("etc"), SyntheticFile.Text("etc/clash.conf", "b\n")] })
+            .Write();
+        using var dir = new TempDirectory();
+        var (exit, _, error) = Pkg2d("export", "--repo", repository.Base, "--arch", "x86_64", "--keys-dir", repository.KeysDir,
+            "--cache", dir.Combine("cache"), "--base", "", "--out", dir.Combine("layout"), "clash-b");
+
+        Assert.Equal(1, exit);
+        Assert.Equal("pkg2d: error: clash-b-1.0-r0: trying to overwrite /etc/clash.conf owned by clash-a-1.0-r0\n", error[error.IndexOf("pkg2d: error", StringComparison.Ordinal)..]);
+        Assert.False(Directory.Exists(dir.Combine("layout")));
+    }
 }

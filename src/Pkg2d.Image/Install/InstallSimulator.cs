@@ -10,7 +10,7 @@ public sealed record PendingScript(PackageFacts Package, string Script, string R
 }
 
 /// <summary>Two packages ship one path and neither may overwrite the other: apk's "trying to overwrite".</summary>
-public sealed class FileConflictException(string message) : Exception(message);
+public sealed class FileConflictException(string message) : InvalidOperationException(message);
 
 /// <summary>What apk would leave behind after `apk add --initdb` of an image's packages.</summary>
 public sealed class InstallResult
