@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Pkg2d.Apk.Index;
 
 namespace Pkg2d.Image.Catalog;
 
@@ -12,29 +11,26 @@ namespace Pkg2d.Image.Catalog;
 /// </summary>
 public sealed class ImageCatalog(string directory)
 {
-    private static readonly JsonSerializerOptions Options = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase, WriteIndented = true };
-
     public string Directory { get; } = directory;
 
     public ResolvedImage? TryGet(string name, string arch, IReadOnlyList<string> world)
     {
         var path = PathOf(name, arch, world);
-        Record? record;
         try
         {
-            using var file = File.OpenRead(path);
-            record = JsonSerializer.Deserialize<Record>(file, Options);
+            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+            return ResolvedImageJson.Read(document.RootElement, path);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             return null;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or FormatException or Apk.ApkFormatException)
         {
+            // A damaged record is resolved again, never trusted.
             File.Delete(path);
             return null;
         }
-        return record is null ? null : ToImage(record, path);
     }
 
     /// <summary>Every image kept for an arch, in name order; an unreadable entry is reported and skipped.</summary>
@@ -47,8 +43,10 @@ public sealed class ImageCatalog(string directory)
         {
             try
             {
-                if (JsonSerializer.Deserialize<Record>(File.ReadAllText(path), Options) is { } record && record.Arch == arch)
-                    images.Add(ToImage(record, path));
+                using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+                var image = ResolvedImageJson.Read(document.RootElement, path);
+                if (image.Arch == arch)
+                    images.Add(image);
             }
             catch (Exception e) when (e is JsonException or IOException or FormatException or Apk.ApkFormatException or InvalidOperationException)
             {
@@ -61,14 +59,28 @@ public sealed class ImageCatalog(string directory)
     public void Put(ResolvedImage image)
     {
         System.IO.Directory.CreateDirectory(Directory);
-        var record = new Record(image.Name, image.Arch, image.World,
-            [.. image.Packages.Select(p => new PackageRecord(p.Repository, string.Concat(p.Fields.Select(f => $"{f.Key}:{f.Value}\n"))))],
-            image.Repositories, image.IndexSigners);
-        var path = PathOf(image.Name, image.Arch, image.World);
+        AtomicFile.Write(PathOf(image.Name, image.Arch, image.World), writer => ResolvedImageJson.Write(writer, image));
+    }
+
+    private string PathOf(string name, string arch, IReadOnlyList<string> world) => Path.Combine(Directory,
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{name}\n{arch}\n{string.Join('\n', world)}")))[..32] + ".json");
+}
+
+/// <summary>JSON written to a temporary name beside its file and renamed, so a reader never sees half of it.</summary>
+internal static class AtomicFile
+{
+    public static void Write(string path, Action<Utf8JsonWriter> write)
+    {
         var temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         try
         {
-            File.WriteAllText(temp, JsonSerializer.Serialize(record, Options));
+            using (var file = File.Create(temp))
+            using (var writer = new Utf8JsonWriter(file, new JsonWriterOptions { Indented = true }))
+            {
+                write(writer);
+                writer.Flush();
+                file.Write("\n"u8);
+            }
             File.Move(temp, path, overwrite: true);
         }
         finally
@@ -76,18 +88,4 @@ public sealed class ImageCatalog(string directory)
             File.Delete(temp);
         }
     }
-
-    private static ResolvedImage ToImage(Record record, string path) => new(
-        record.Name, record.Arch, record.World,
-        [.. record.Packages.Select(p => ApkIndexText.Parse(new StringReader(p.Record), p.Repository, path).Single())],
-        record.Repositories, record.IndexSigners);
-
-    private string PathOf(string name, string arch, IReadOnlyList<string> world) => Path.Combine(Directory,
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{name}\n{arch}\n{string.Join('\n', world)}")))[..32] + ".json");
-
-    private sealed record Record(
-        string Name, string Arch, IReadOnlyList<string> World, IReadOnlyList<PackageRecord> Packages,
-        IReadOnlyList<string> Repositories, IReadOnlyList<string> IndexSigners);
-
-    private sealed record PackageRecord(string Repository, string Record);
 }

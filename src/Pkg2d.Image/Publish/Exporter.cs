@@ -1,5 +1,6 @@
 using Pkg2d.Fetch;
 using Pkg2d.Image.Assembly;
+using Pkg2d.Image.Catalog;
 using Pkg2d.Oci;
 
 namespace Pkg2d.Image.Publish;
@@ -21,6 +22,9 @@ public sealed record ExportRequest
 
     public required RepositoryOptions Repositories { get; init; }
     public ImageOptions Image { get; init; } = new();
+
+    /// <summary>Build exactly the locked packages instead of resolving against the indexes.</summary>
+    public LockFile? Lock { get; init; }
 }
 
 /// <summary>What an export did, for the closing summary.</summary>
@@ -47,24 +51,23 @@ public static class Exporter
 {
     public static async Task<ExportBuild> BuildAsync(ExportRequest request, Action<string>? warn, CancellationToken cancellationToken = default)
     {
-        var arches = request.Arches.Count > 0 ? request.Arches : [request.Repositories.Arch ?? AlpineArch.Host()];
-        var names = request.Images.GroupBy(i => i.Name).FirstOrDefault(g => g.Count() > 1);
-        if (names is not null)
-            throw new ArgumentException($"image name '{names.Key}' is given twice");
-        // Before any download: the name becomes the image's reference in index.json.
-        if (request.Images.FirstOrDefault(i => !Layout.IsValidRefName(i.Name)) is { } invalid)
-            throw new ArgumentException($"image name '{invalid.Name}' is not a valid OCI reference name (letters, digits and . _ - : @ + separators)");
+        var arches = Arches(request);
 
         var perImage = request.Images.ToDictionary(i => i.Name, _ => new List<OciImage>());
         var engines = new List<ImageEngine>();
         try
         {
-            foreach (var arch in arches.Distinct())
+            foreach (var arch in arches)
             {
                 var engine = new ImageEngine(request.Repositories with { Arch = arch }, warn);
                 engines.Add(engine);
                 foreach (var spec in request.Images)
-                    perImage[spec.Name].Add(await engine.BuildAsync(spec.Name, spec.WorldWith(request.BaseWorld), request.Image, cancellationToken));
+                {
+                    var world = spec.WorldWith(request.BaseWorld);
+                    perImage[spec.Name].Add(request.Lock is { } locked
+                        ? await engine.AssembleAsync(locked.Find(spec.Name, engine.Arch, world), request.Image, cancellationToken)
+                        : await engine.BuildAsync(spec.Name, world, request.Image, cancellationToken));
+                }
             }
         }
         catch
@@ -79,6 +82,19 @@ public static class Exporter
         var summary = new ExportSummary(request.Images.Count, engines.Count, layout.Blobs.Count, layers,
             layout.Blobs.Sum(b => b.Descriptor.Size), engines.Sum(e => e.Stats.FactsFromCache), engines.Sum(e => e.Stats.FactsLearned));
         return new ExportBuild(layout, summary, engines);
+    }
+
+    /// <summary>Resolves every requested image for every arch, as a lock of exactly what an export would build now.</summary>
+    public static async Task<LockFile> LockAsync(ExportRequest request, Action<string>? warn, CancellationToken cancellationToken = default)
+    {
+        var images = new List<ResolvedImage>();
+        foreach (var arch in Arches(request))
+        {
+            using var engine = new ImageEngine(request.Repositories with { Arch = arch }, warn);
+            foreach (var spec in request.Images)
+                images.Add(await engine.ResolveAsync(spec.Name, spec.WorldWith(request.BaseWorld), cancellationToken));
+        }
+        return new LockFile(images);
     }
 
     public static async Task<ExportSummary> ExportAsync(ExportRequest request, Action<string>? warn, CancellationToken cancellationToken = default)
@@ -99,5 +115,17 @@ public static class Exporter
                 break;
         }
         return build.Summary;
+    }
+
+    /// <summary>The request's arches, once each; its image names are checked first, before any download.</summary>
+    private static IReadOnlyList<string> Arches(ExportRequest request)
+    {
+        var names = request.Images.GroupBy(i => i.Name).FirstOrDefault(g => g.Count() > 1);
+        if (names is not null)
+            throw new ArgumentException($"image name '{names.Key}' is given twice");
+        // The name becomes the image's reference in index.json.
+        if (request.Images.FirstOrDefault(i => !Layout.IsValidRefName(i.Name)) is { } invalid)
+            throw new ArgumentException($"image name '{invalid.Name}' is not a valid OCI reference name (letters, digits and . _ - : @ + separators)");
+        return [.. (request.Arches.Count > 0 ? request.Arches : [request.Repositories.Arch ?? AlpineArch.Host()]).Distinct()];
     }
 }

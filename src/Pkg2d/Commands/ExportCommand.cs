@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Pkg2d.Image;
 using Pkg2d.Image.Assembly;
+using Pkg2d.Image.Catalog;
 using Pkg2d.Image.Publish;
 
 namespace Pkg2d.Commands;
@@ -11,37 +12,23 @@ internal static class ExportCommand
     public static Command Create(CommonOptions common)
     {
         var output = new Option<string>("--out", "-o") { Description = "Where to write: a new folder (oci) or a file (archives).", Required = true };
-        var arch = new Option<string[]>("--arch")
-        {
-            Description = "Alpine architecture(s), comma-separated or repeated; several make each image an OCI image index. Default: this machine's.",
-            AllowMultipleArgumentsPerToken = false,
-        };
+        var selection = new ImageSelection();
         var format = new Option<string>("--format") { Description = "oci (a layout folder), oci-archive or docker-archive.", DefaultValueFactory = _ => "oci" };
         format.AcceptOnlyFromAmong("oci", "oci-archive", "docker-archive");
-        var baseWorld = new Option<string?>("--base")
-        {
-            Description = $"Comma-separated world added to every image; '' for bare images. Default: {string.Join(',', ImageSpec.DefaultBase)}.",
-        };
+        var lockFile = new Option<string?>("--lock") { Description = "Build exactly the packages of this lock file (pkg2d lock) instead of resolving: no index is read." };
         var maxLayers = new Option<int>("--max-layers")
         {
             Description = "Layer budget per image, top layer included; the smallest packages are merged above it.",
             DefaultValueFactory = _ => ImageAssembler.DefaultMaxLayers,
         };
-        var images = new Argument<string[]>("image")
-        {
-            Description = "NAME (the package NAME and its dependencies) or NAME=WORLD with a comma-separated world, e.g. dev=gcc,make,musl-dev.",
-            Arity = ArgumentArity.OneOrMore,
-        };
-
         var command = new Command("export", "Build images from Alpine packages, one layer per package plus a top layer with the apk database, "
             + "and write them without a kernel mount or a registry.");
         common.AddTo(command, withArch: false);
         command.Options.Add(output);
-        command.Options.Add(arch);
         command.Options.Add(format);
-        command.Options.Add(baseWorld);
         command.Options.Add(maxLayers);
-        command.Arguments.Add(images);
+        command.Options.Add(lockFile);
+        selection.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
             var request = new ExportRequest
@@ -53,13 +40,12 @@ internal static class ExportCommand
                     "docker-archive" => ExportFormat.DockerArchive,
                     _ => ExportFormat.Oci,
                 },
-                Images = [.. result.GetValue(images)!.Select(ImageSpec.Parse)],
-                Arches = [.. (result.GetValue(arch) ?? []).SelectMany(a => a.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))],
-                BaseWorld = result.GetValue(baseWorld) is { } given
-                    ? given.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                    : ImageSpec.DefaultBase,
+                Images = selection.Images(result),
+                Arches = selection.Arches(result),
+                BaseWorld = selection.BaseWorld(result),
                 Repositories = common.Read(result),
                 Image = new ImageOptions { MaxLayers = result.GetValue(maxLayers), Created = Cli.SourceDateEpoch() },
+                Lock = result.GetValue(lockFile) is { } path ? LockFile.Read(path) : null,
             };
             var summary = await Exporter.ExportAsync(request, Cli.Warn, cancellationToken);
             Console.Error.WriteLine($"wrote {request.Output}: {summary.Images} image(s) for {summary.Platforms} platform(s), "

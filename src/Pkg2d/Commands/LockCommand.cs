@@ -1,0 +1,35 @@
+using System.CommandLine;
+using Pkg2d.Image.Publish;
+
+namespace Pkg2d.Commands;
+
+/// <summary>`pkg2d lock`: resolve images now and write exactly what they hold, for building the same images later.</summary>
+internal static class LockCommand
+{
+    public static Command Create(CommonOptions common)
+    {
+        var output = new Option<string>("--output", "-o") { Description = "The lock file to write (replaced atomically).", Required = true };
+        var selection = new ImageSelection();
+        var command = new Command("lock", "Resolve images against the repositories and write a lock file: per image and arch the world and "
+            + "every package's name, version, C: checksum, size and repository. `export --lock FILE` then builds exactly those packages.");
+        common.AddTo(command, withArch: false);
+        command.Options.Add(output);
+        selection.AddTo(command);
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var path = Path.GetFullPath(result.GetValue(output)!);
+            var locked = await Exporter.LockAsync(new ExportRequest
+            {
+                Output = path,
+                Images = selection.Images(result),
+                Arches = selection.Arches(result),
+                BaseWorld = selection.BaseWorld(result),
+                Repositories = common.Read(result),
+            }, Cli.Warn, cancellationToken);
+            locked.Write(path);
+            Console.Error.WriteLine($"wrote {path}: {locked.Images.Count} image(s), {locked.Images.Sum(i => i.Packages.Count)} package(s)");
+            return 0;
+        });
+        return command;
+    }
+}
