@@ -72,7 +72,7 @@ public sealed record ServeOptions
 
     /// <summary>Checks what only the options together can say: there is something to serve, TLS has both halves.</summary>
     /// <exception cref="FormatException">They cannot work together.</exception>
-    public ServeOptions Validate()
+    public void Validate()
     {
         if (MountPoint is null && Listen.Count == 0)
             throw new FormatException("nothing to serve: give a mount point (--mount DIR, configuration MountPoint), "
@@ -81,7 +81,6 @@ public sealed record ServeOptions
             throw new FormatException("HTTPS needs both a certificate and its key (--tls-cert FILE --tls-key FILE)");
         if (TlsCertificate is not null && Listen.Count == 0)
             throw new FormatException("a TLS certificate was given but no address to listen on (--listen ADDRESS:PORT)");
-        return this;
     }
 
     /// <summary><c>ADDRESS:PORT</c> with an explicit port; an IPv6 address in brackets, as in <c>[::1]:5000</c>.</summary>
