@@ -7,7 +7,7 @@ namespace Pkg2d.Serve;
 /// <summary>
 /// Mounts the <see cref="LayoutFileSystem"/> when the host starts and unmounts it when the host stops. Start
 /// completes only once the kernel's INIT was answered, so a systemd lifetime reports READY=1 when the mount
-/// already serves. If the mount goes away on its own (someone unmounted it), the host is stopped with exit code 1.
+/// already serves. It runs only when a mount point is configured. If the mount goes away on its own (someone unmounted it), the host is stopped with exit code 1.
 /// </summary>
 public sealed class MountService(
     ServeOptions options, LayoutFileSystem fileSystem, IHostApplicationLifetime lifetime, ILogger<MountService> logger)
@@ -20,7 +20,8 @@ public sealed class MountService(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var mountPoint = Path.GetFullPath(options.MountPoint);
+        var mountPoint = Path.GetFullPath(options.MountPoint
+            ?? throw new InvalidOperationException("the mount service runs only with a mount point"));
         var mountOptions = new FuseMountOptions
         {
             AllowOther = options.AllowOther,

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging.Console;
 
 namespace Pkg2d.Serve;
 
-/// <summary>Builds the host of <c>pkg2d serve</c>: configuration, logging, systemd integration and the mount.</summary>
+/// <summary>Builds the host of <c>pkg2d serve</c>: configuration, logging, systemd integration, the mount and the registry.</summary>
 public static class ServeHost
 {
     public const string DefaultConfigFile = "/etc/pkg2d/pkg2d.json";
@@ -22,23 +22,29 @@ public static class ServeHost
         ["--allow-other"] = nameof(ServeOptions.AllowOther),
         ["--on-demand"] = nameof(ServeOptions.OnDemand),
         ["--log-level"] = nameof(ServeOptions.LogLevel),
+        ["--tls-cert"] = nameof(ServeOptions.TlsCertificate),
+        ["--tls-key"] = nameof(ServeOptions.TlsKey),
     };
+
+    /// <summary>Repeatable switches whose values, when given, replace the configured list.</summary>
+    private static readonly string[] Lists = ["--image", "--listen"];
 
     /// <summary>
     /// A host builder with, from lowest to highest precedence: <paramref name="configFile"/> (required when given;
     /// else <see cref="DefaultConfigFile"/>, optional), environment variables <c>PKG2D_KEY</c> (for
     /// <c>pkg2d:Key</c>; <c>__</c> separates levels, e.g. <c>PKG2D_IMAGES__0</c>), and <paramref name="args"/>:
-    /// <c>--mount DIR --cache DIR --cache-size SIZE --image IMAGE... --allow-other BOOL --on-demand BOOL --log-level LEVEL</c>
-    /// (images given there replace the configured list) or any <c>--pkg2d:Key=value</c>.
+    /// <c>--mount DIR --listen ADDRESS:PORT... --tls-cert FILE --tls-key FILE --cache DIR --cache-size SIZE --image IMAGE...
+    /// --allow-other BOOL --on-demand BOOL --log-level LEVEL</c> (images and addresses given there replace the configured
+    /// lists) or any <c>--pkg2d:Key=value</c>. The mount and the registry share one provider and one blob cache.
     /// Logs to the console, in the journal's format when systemd runs the process. When systemd runs it or
-    /// NOTIFY_SOCKET is set, the lifetime speaks sd_notify: READY=1 once the mount serves, STOPPING=1 on stop.
+    /// NOTIFY_SOCKET is set, the lifetime speaks sd_notify: READY=1 once the mount and the registry serve, STOPPING=1 on stop.
     /// SIGTERM and SIGINT stop the host gracefully (unmount, exit 0). Run it with <c>builder.Build().RunAsync()</c>.
     /// </summary>
-    /// <exception cref="FormatException">A configuration value does not parse.</exception>
+    /// <exception cref="FormatException">A configuration value does not parse, or there is nothing to serve.</exception>
     public static HostApplicationBuilder CreateBuilder(string[] args, string? configFile, Func<IServiceProvider, ILayoutProvider> provider)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        var (switches, images, rest) = SplitArguments(args);
+        var (switches, lists, rest) = SplitArguments(args);
         builder.Configuration
             .AddJsonFile(Path.GetFullPath(configFile ?? DefaultConfigFile), optional: configFile is null, reloadOnChange: false)
             .AddInMemoryCollection(FromEnvironment(Environment.GetEnvironmentVariables()))
@@ -46,8 +52,11 @@ public static class ServeHost
             .AddCommandLine(rest);
 
         var options = ServeOptions.FromConfiguration(builder.Configuration);
-        if (images.Count > 0)
+        if (lists["--image"] is { Count: > 0 } images)
             options = options with { Images = images };
+        if (lists["--listen"] is { Count: > 0 } listen)
+            options = options with { Listen = listen.Select(ServeOptions.ParseEndPoint).ToArray() };
+        options.Validate();
 
         var underSystemd = SystemdHelpers.IsSystemdService();
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
@@ -72,9 +81,19 @@ public static class ServeHost
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(provider);
         builder.Services.AddSingleton(sp => new BlobCache(Path.Combine(options.CacheDirectory, "blobs"), options.CacheSize, sp.GetService<ILogger<BlobCache>>()));
-        builder.Services.AddSingleton<LayoutFileSystem>();
-        builder.Services.AddSingleton<MountService>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<MountService>());
+        if (options.MountPoint is not null)
+        {
+            builder.Services.AddSingleton<LayoutFileSystem>();
+            builder.Services.AddSingleton<MountService>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<MountService>());
+        }
+        if (options.Listen.Count > 0)
+        {
+            builder.Services.AddSingleton<Registry.RegistryContent>();
+            builder.Services.AddSingleton<Registry.RegistryHandler>();
+            builder.Services.AddSingleton<Registry.RegistryService>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<Registry.RegistryService>());
+        }
         return builder;
     }
 
@@ -92,18 +111,18 @@ public static class ServeHost
         return values;
     }
 
-    /// <summary>The serve switches as configuration, the <c>--image</c> values, and what is left for the command-line provider.</summary>
-    internal static (Dictionary<string, string?> Switches, List<string> Images, string[] Remaining) SplitArguments(string[] args)
+    /// <summary>The serve switches as configuration, the values of each repeatable switch, and what is left for the command-line provider.</summary>
+    internal static (Dictionary<string, string?> Switches, Dictionary<string, List<string>> Lists, string[] Remaining) SplitArguments(string[] args)
     {
         var switches = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        var images = new List<string>();
+        var lists = Lists.ToDictionary(name => name, _ => new List<string>(), StringComparer.Ordinal);
         var rest = new List<string>();
         for (var i = 0; i < args.Length; i++)
         {
             var argument = args[i];
             var equals = argument.IndexOf('=', StringComparison.Ordinal);
             var name = equals > 0 ? argument[..equals] : argument;
-            if (name != "--image" && !Switches.ContainsKey(name))
+            if (!lists.ContainsKey(name) && !Switches.ContainsKey(name))
             {
                 rest.Add(argument);
                 continue;
@@ -115,11 +134,11 @@ public static class ServeHost
                 value = args[++i];
             else
                 throw new FormatException($"the option {name} needs a value");
-            if (name == "--image")
-                images.Add(value);
+            if (lists.TryGetValue(name, out var list))
+                list.Add(value);
             else
                 switches[$"{ServeOptions.SectionName}:{Switches[name]}"] = value;
         }
-        return (switches, images, rest.ToArray());
+        return (switches, lists, rest.ToArray());
     }
 }

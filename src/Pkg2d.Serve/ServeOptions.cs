@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
@@ -6,15 +8,27 @@ namespace Pkg2d.Serve;
 /// <summary>
 /// What <c>pkg2d serve</c> does, from the configuration section <c>pkg2d</c> (see systemd/pkg2d.json):
 /// <code>
-/// { "pkg2d": { "MountPoint": "/mnt/pkg2", "CacheDirectory": "/var/cache/pkg2d", "CacheSize": "10G",
-///              "AllowOther": true, "Images": [ "gcc", "python3" ], "OnDemand": true, "LogLevel": "Information" } }
+/// { "pkg2d": { "MountPoint": "/mnt/pkg2", "Listen": [ "127.0.0.1:5000" ], "CacheDirectory": "/var/cache/pkg2d",
+///              "CacheSize": "10G", "AllowOther": true, "Images": [ "gcc", "python3" ], "OnDemand": true,
+///              "LogLevel": "Information" } }
 /// </code>
+/// At least one of <see cref="MountPoint"/> and <see cref="Listen"/> must be given.
 /// </summary>
 public sealed record ServeOptions
 {
     public const string SectionName = "pkg2d";
 
-    public string MountPoint { get; init; } = "/mnt/pkg2";
+    /// <summary>Where to mount the layout over FUSE; null serves no mount.</summary>
+    public string? MountPoint { get; init; }
+
+    /// <summary>Addresses (<c>ADDRESS:PORT</c>, IPv6 in brackets) where the OCI distribution API is served.</summary>
+    public IReadOnlyList<IPEndPoint> Listen { get; init; } = [];
+
+    /// <summary>PEM certificate (chain) for HTTPS on every <see cref="Listen"/> address; null serves plain HTTP.</summary>
+    public string? TlsCertificate { get; init; }
+
+    /// <summary>PEM private key of <see cref="TlsCertificate"/>.</summary>
+    public string? TlsKey { get; init; }
 
     public string CacheDirectory { get; init; } = "/var/cache/pkg2d";
 
@@ -28,8 +42,9 @@ public sealed record ServeOptions
     public IReadOnlyList<string> Images { get; init; } = [];
 
     /// <summary>
-    /// Whether looking up any other name builds an image on demand (`/python3/`). Every reader of the mount can then
-    /// make the daemon download packages; false serves only the configured and remembered images.
+    /// Whether looking up any other name builds an image on demand (`/python3/`, `HOST/gcc/make:latest`). Every
+    /// reader of the mount or client of the registry can then make the daemon download packages; false serves
+    /// only the configured and remembered images.
     /// </summary>
     public bool OnDemand { get; init; } = true;
 
@@ -40,28 +55,60 @@ public sealed record ServeOptions
     {
         var section = configuration.GetSection(SectionName);
         var defaults = new ServeOptions();
-        var images = section.GetSection(nameof(Images));
         return new ServeOptions
         {
-            MountPoint = NonEmpty(section, nameof(MountPoint)) ?? defaults.MountPoint,
+            MountPoint = NonEmpty(section, nameof(MountPoint)),
+            Listen = List(section, nameof(Listen)).Select(text => Parse(section, nameof(Listen), text, ParseEndPoint)).ToArray(),
+            TlsCertificate = NonEmpty(section, nameof(TlsCertificate)),
+            TlsKey = NonEmpty(section, nameof(TlsKey)),
             CacheDirectory = NonEmpty(section, nameof(CacheDirectory)) ?? defaults.CacheDirectory,
             CacheSize = Parse(section, nameof(CacheSize), ByteSize.Parse) ?? defaults.CacheSize,
             AllowOther = Parse(section, nameof(AllowOther), bool.Parse) ?? defaults.AllowOther,
-            Images = images.Value is { Length: > 0 } single
-                ? [single]
-                : images.GetChildren().Select(c => c.Value).OfType<string>().Where(v => v.Length > 0).ToArray(),
+            Images = List(section, nameof(Images)),
             OnDemand = Parse(section, nameof(OnDemand), bool.Parse) ?? defaults.OnDemand,
             LogLevel = Parse(section, nameof(LogLevel), v => Enum.Parse<LogLevel>(v, ignoreCase: true)) ?? defaults.LogLevel,
         };
     }
 
+    /// <summary>Checks what only the options together can say: there is something to serve, TLS has both halves.</summary>
+    /// <exception cref="FormatException">They cannot work together.</exception>
+    public void Validate()
+    {
+        if (MountPoint is null && Listen.Count == 0)
+            throw new FormatException("nothing to serve: give a mount point (--mount DIR, configuration MountPoint), "
+                + "an address for the registry (--listen ADDRESS:PORT, configuration Listen), or both");
+        if ((TlsCertificate is null) != (TlsKey is null))
+            throw new FormatException("HTTPS needs both a certificate and its key (--tls-cert FILE --tls-key FILE)");
+        if (TlsCertificate is not null && Listen.Count == 0)
+            throw new FormatException("a TLS certificate was given but no address to listen on (--listen ADDRESS:PORT)");
+    }
+
+    /// <summary><c>ADDRESS:PORT</c> with an explicit port; an IPv6 address in brackets, as in <c>[::1]:5000</c>.</summary>
+    public static IPEndPoint ParseEndPoint(string text)
+    {
+        if (!IPEndPoint.TryParse(text, out var endPoint) || !text.EndsWith($":{endPoint.Port}", StringComparison.Ordinal)
+            || (endPoint.AddressFamily == AddressFamily.InterNetworkV6 && !text.StartsWith('[')))
+            throw new FormatException($"'{text}' is not ADDRESS:PORT such as 127.0.0.1:5000 or [::1]:5000");
+        return endPoint;
+    }
+
     private static string? NonEmpty(IConfigurationSection section, string key) =>
         section[key] is { Length: > 0 } value ? value : null;
 
-    private static T? Parse<T>(IConfigurationSection section, string key, Func<string, T> parse) where T : struct
+    /// <summary>A list given as a JSON array (or <c>Key:0</c>, <c>Key:1</c>...) or as a single string.</summary>
+    private static string[] List(IConfigurationSection section, string key)
     {
-        if (NonEmpty(section, key) is not { } value)
-            return null;
+        var list = section.GetSection(key);
+        return list.Value is { Length: > 0 } single
+            ? [single]
+            : list.GetChildren().Select(c => c.Value).OfType<string>().Where(v => v.Length > 0).ToArray();
+    }
+
+    private static T? Parse<T>(IConfigurationSection section, string key, Func<string, T> parse) where T : struct =>
+        NonEmpty(section, key) is { } value ? Parse(section, key, value, parse) : null;
+
+    private static T Parse<T>(IConfigurationSection section, string key, string value, Func<string, T> parse)
+    {
         try
         {
             return parse(value.Trim());

@@ -9,13 +9,21 @@ using Pkg2d.Serving;
 
 namespace Pkg2d.Commands;
 
-/// <summary>`pkg2d serve`: the daemon that mounts the virtual OCI layout.</summary>
+/// <summary>`pkg2d serve`: the daemon that mounts the virtual OCI layout and serves it as a registry.</summary>
 internal static class ServeCommand
 {
     public static Command Create(CommonOptions common)
     {
         var config = new Option<string?>("--config") { Description = $"Configuration file (JSON); default: {ServeHost.DefaultConfigFile} when it exists." };
-        var mount = new Option<string?>("--mount") { Description = "Mount point; default /mnt/pkg2." };
+        var mount = new Option<string?>("--mount") { Description = "Mount point of the OCI layout (e.g. /mnt/pkg2)." };
+        var listen = new Option<string[]>("--listen")
+        {
+            Description = "Serve the OCI distribution API (a read-only registry) at ADDRESS:PORT, e.g. 127.0.0.1:5000 or [::1]:5000. "
+                + "Repeatable; replaces the configured list. At least one of --mount and --listen is needed.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var tlsCert = new Option<string?>("--tls-cert") { Description = "PEM certificate (chain) for HTTPS on the --listen addresses." };
+        var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert." };
         var cacheSize = new Option<string?>("--cache-size") { Description = "Size limit of the layer blob cache, e.g. 10G or 512M (least recently used blobs go first)." };
         var image = new Option<string[]>("--image")
         {
@@ -29,10 +37,12 @@ internal static class ServeCommand
         };
         var logLevel = new Option<string?>("--log-level") { Description = "Trace, Debug, Information, Warning, Error or Critical." };
 
-        var command = new Command("serve", "Mount a read-only OCI layout whose images are built from Alpine packages on demand: "
-            + "/index.json names the configured images, /<world>/ is a layout for any package list. Stops cleanly on SIGTERM/SIGINT.");
+        var command = new Command("serve", "Serve images built from Alpine packages on demand, as a read-only OCI layout mounted over FUSE "
+            + "(/index.json names the configured images, /<world>/ is a layout for any package list) and/or as a read-only registry "
+            + "(HOST:PORT/NAME:latest for a configured image, HOST:PORT/gcc/make:latest for the packages gcc and make). "
+            + "Stops cleanly on SIGTERM/SIGINT.");
         common.AddTo(command);
-        foreach (var option in new Option[] { config, mount, cacheSize, image, allowOther, onDemand, logLevel })
+        foreach (var option in new Option[] { config, mount, listen, tlsCert, tlsKey, cacheSize, image, allowOther, onDemand, logLevel })
             command.Options.Add(option);
         command.SetAction(async (result, _) =>
         {
@@ -43,6 +53,10 @@ internal static class ServeCommand
                     args.AddRange([name, value]);
             }
             Add("--mount", result.GetValue(mount));
+            foreach (var address in result.GetValue(listen) ?? [])
+                Add("--listen", address);
+            Add("--tls-cert", result.GetValue(tlsCert));
+            Add("--tls-key", result.GetValue(tlsKey));
             Add("--cache", result.GetValue(common.Cache));
             Add("--cache-size", result.GetValue(cacheSize));
             Add("--allow-other", result.GetValue(allowOther)?.ToString());
