@@ -11,13 +11,17 @@ namespace Pkg2d.Image.Install;
 /// would run them inside the root. A script that is not made of emulable commands changes nothing here and is
 /// reported as pending.
 /// </summary>
-internal sealed class ScriptRunner
+public sealed class ScriptRunner
 {
     private const string Passwd = "etc/passwd", Group = "etc/group", Shadow = "etc/shadow";
     private readonly VirtualRoot _root;
     private readonly long _days;
     private readonly List<string> _applets = [];
     private string _defaultGecos = AccountDatabase.OldDefaultGecos;
+
+    // The running script's first reason to stay pending, and the status of its last command.
+    private string? _pending;
+    private int _status;
 
     public ScriptRunner(VirtualRoot root, DateTimeOffset created)
     {
@@ -40,7 +44,10 @@ internal sealed class ScriptRunner
         _applets.AddRange(package.BusyboxLinks);
     }
 
-    /// <summary>Emulates a script; returns why it cannot be emulated, or null when it was.</summary>
+    /// <summary>
+    /// Emulates a script; returns why it cannot be emulated, or null when it was. A script that would end with a
+    /// status other than 0 is pending too: apk reports it as failed, which is not emulated.
+    /// </summary>
     public string? Run(PackageFacts package, PackageScript script)
     {
         var text = Encoding.UTF8.GetString(script.Content);
@@ -50,15 +57,10 @@ internal sealed class ScriptRunner
         // apk executes the script itself: without its interpreter in the root it fails and changes nothing.
         if (!HasInterpreter(text))
             return null;
-        string? pending = null;
-        foreach (var command in parsed.Commands)
-        {
-            var (succeeded, reason) = Execute(command);
-            pending ??= reason;
-            if (!succeeded && command.ExitOnFailure is not null)
-                break;
-        }
-        return pending;
+        _pending = null;
+        _status = 0;
+        var status = Execute(parsed.Commands) ?? _status;
+        return _pending ?? (status == 0 ? null : $"it would exit with status {status}, which apk reports as a failed script");
     }
 
     private bool HasInterpreter(string script)
@@ -72,8 +74,54 @@ internal sealed class ScriptRunner
         return _root[_root.Resolve(interpreter.TrimStart('/'))] is { Kind: NodeKind.File };
     }
 
-    private (bool Succeeded, string? Pending) Execute(ScriptCommand command) => command switch
+    /// <summary>Runs commands in order; returns the script's status when one ends it, else null (the status is in <see cref="_status"/>).</summary>
+    private int? Execute(IReadOnlyList<ScriptCommand> commands)
     {
+        foreach (var command in commands)
+        {
+            if (Execute(command) is { } exit)
+                return exit;
+        }
+        return null;
+    }
+
+    private int? Execute(ScriptCommand command)
+    {
+        switch (command)
+        {
+            case ExitScript:
+                return 0;
+            case Conditional conditional:
+                var holds = Holds(conditional.Test);
+                var branch = holds ? conditional.Then : conditional.Else;
+                _status = conditional.StatusOfTest && !holds ? 1 : 0;
+                if (Execute(branch) is { } exit)
+                    return exit;
+                break;
+            case CaseOnLink @case:
+                var target = ReadLink(@case.Path);
+                _status = 0;
+                if (@case.Branches.FirstOrDefault(b => b.Patterns.Any(p => p == "*" || p == target)) is { } matched && Execute(matched.Commands) is { } caseExit)
+                    return caseExit;
+                break;
+            default:
+                var (succeeded, reason) = ExecuteSimple(command);
+                _pending ??= reason;
+                _status = succeeded ? 0 : 1;
+                break;
+        }
+        if (_status == 0)
+            return null;
+        if (command.ExitOnFailure is { } status)
+            return status;
+        if (command.FailureIgnored)
+            _status = 0;
+        return null;
+    }
+
+    private (bool Succeeded, string? Pending) ExecuteSimple(ScriptCommand command) => command switch
+    {
+        NoOp => (true, null),
         AccountCommand account => (ApplyAccount(account), null),
         MakeDirectory mkdir => (mkdir.Paths.Select(p => MakeDirectory(p, mkdir)).ToList().All(ok => ok), null),
         ChangeOwner chown => (chown.Paths.Select(p => ChangeOwner(p, chown)).ToList().All(ok => ok), null),
@@ -83,6 +131,48 @@ internal sealed class ScriptRunner
         BusyboxInstall => BusyboxLinks(),
         _ => (false, $"'{command}' is not emulated"),
     };
+
+    private bool Holds(Condition condition) => condition switch
+    {
+        PathTest test => test.Negated != TestPath(test),
+        BothTests both => Holds(both.Left) && Holds(both.Right),
+        EitherTest either => Holds(either.Left) || Holds(either.Right),
+        _ => throw new ArgumentOutOfRangeException(nameof(condition), condition, null),
+    };
+
+    private bool TestPath(PathTest test)
+    {
+        var real = Inspect(test.Path, followLast: test.Operator != 'L');
+        // The root itself is a directory that is not among the nodes.
+        var node = real.Length == 0 ? RootNode.Directory() : _root[real];
+        return test.Operator switch
+        {
+            'L' => node is { Kind: NodeKind.Symlink },
+            // Still a symlink after following: a loop, which the kernel refuses (ELOOP).
+            'e' => node is { Kind: not NodeKind.Symlink },
+            'f' => node is { Kind: NodeKind.File },
+            'd' => node is { Kind: NodeKind.Directory },
+            // As root, busybox's test -x holds for anything with an execute bit.
+            'x' => node is { Kind: not NodeKind.Symlink } && (node.Mode & 0b001_001_001) != 0,
+            _ => throw new ArgumentOutOfRangeException(nameof(test), test, null),
+        };
+    }
+
+    /// <summary>`readlink PATH`: the link's target, or empty (its error discarded) when PATH is not a symlink.</summary>
+    private string ReadLink(string path) =>
+        _root[Inspect(path, followLast: false)] is { Kind: NodeKind.Symlink, LinkTarget: { } target } ? target : "";
+
+    /// <summary>
+    /// The real path a test or readlink looks at. /dev and /proc are not modelled (apk's initdb device nodes are
+    /// left out, /proc is mounted while scripts run), so looking there makes the script pending.
+    /// </summary>
+    private string Inspect(string path, bool followLast)
+    {
+        var real = _root.Resolve(Relative(path), followLast);
+        if (real.StartsWith("dev/", StringComparison.Ordinal) || real.StartsWith("proc/", StringComparison.Ordinal))
+            _pending ??= $"looking at /{real} is not emulated (not modelled)";
+        return real;
+    }
 
     private bool ApplyAccount(AccountCommand command)
     {
@@ -182,11 +272,16 @@ internal sealed class ScriptRunner
 
     private void Change(string real, Func<RootNode, RootNode> change) => _root.Set(real, change(_root[real]!));
 
+    // busybox ln makes the link inside PATH when it is a directory (followed unless -n); otherwise at PATH itself,
+    // so -f replaces a symlink there (even a dangling one) rather than what it points to.
     private bool MakeSymlink(Symlink link)
     {
-        var real = _root.Resolve(Relative(link.Path), followLast: !link.NoDereference);
-        if (_root[real] is { Kind: NodeKind.Directory })
-            real = (real.Length == 0 ? "" : real + "/") + link.Target.TrimEnd('/')[(link.Target.TrimEnd('/').LastIndexOf('/') + 1)..];
+        var path = Relative(link.Path);
+        var followed = _root.Resolve(path, followLast: !link.NoDereference);
+        var name = link.Target.TrimEnd('/')[(link.Target.TrimEnd('/').LastIndexOf('/') + 1)..];
+        var real = _root[followed] is { Kind: NodeKind.Directory }
+            ? _root.Resolve((followed.Length == 0 ? "" : followed + "/") + name, followLast: false)
+            : _root.Resolve(path, followLast: false);
         if (_root[real] is { } existing && (!link.Force || existing.Kind == NodeKind.Directory))
             return false;
         if (VirtualRoot.Parent(real) is var parent && parent.Length > 0 && _root[parent] is not { Kind: NodeKind.Directory })

@@ -21,8 +21,8 @@ internal static class AppletParser
 
     private static readonly Dictionary<string, char> MkdirLong = new() { ["mode"] = 'm', ["parents"] = 'p' };
 
-    /// <summary>The command (null for `:` and `true`), and whether it ends the script (`exit 0`).</summary>
-    public static (ScriptCommand? Command, bool Exits) Build(List<ShellToken> words)
+    /// <summary>The command the words run; `exit 0` is <see cref="ExitScript"/>.</summary>
+    public static ScriptCommand Build(List<ShellToken> words)
     {
         var line = words[0].Line;
         var name = words[0].Text;
@@ -32,26 +32,68 @@ internal static class AppletParser
             if (arguments.Count == 0)
                 throw NotEmulated("'busybox' without an applet", line);
             if (arguments[0] == "--install")
-                return (BusyboxInstall(arguments, line), false);
+                return BusyboxInstall(arguments, line);
             name = arguments[0];
             arguments.RemoveAt(0);
         }
         var applet = AppletName(name, line);
         return applet switch
         {
-            ":" or "true" => (null, false),
-            "exit" => (null, Exit(arguments, line)),
-            "addgroup" => (AddGroup(arguments, line), false),
-            "adduser" => (AddUser(arguments, line), false),
-            "mkdir" => (Mkdir(arguments, line), false),
-            "install" => (Install(arguments, line), false),
-            "chown" => (Chown(arguments, line), false),
-            "chgrp" => (Chgrp(arguments, line), false),
-            "chmod" => (Chmod(arguments, line), false),
-            "ln" => (Ln(arguments, line), false),
-            "touch" => (Touch(arguments, line), false),
+            ":" or "true" or "echo" => new NoOp(),
+            "printf" => Printf(arguments, line),
+            "exit" => Exit(arguments, line),
+            "addgroup" => AddGroup(arguments, line),
+            "adduser" => AddUser(arguments, line),
+            "mkdir" => Mkdir(arguments, line),
+            "install" => Install(arguments, line),
+            "chown" => Chown(arguments, line),
+            "chgrp" => Chgrp(arguments, line),
+            "chmod" => Chmod(arguments, line),
+            "ln" => Ln(arguments, line),
+            "touch" => Touch(arguments, line),
             _ => throw NotEmulated($"'{applet}'", line),
         };
+    }
+
+    /// <summary>
+    /// The test a `[ ... ]` or `test ...` command makes (`-h` is read as `-L`), or null when the words are some
+    /// other command. Only a path test, possibly negated, is emulated.
+    /// </summary>
+    public static PathTest? Test(List<ShellToken> words)
+    {
+        var line = words[0].Line;
+        var text = string.Join(' ', words.Select(w => w.Text));
+        List<string> arguments;
+        switch (words[0].Text)
+        {
+            case "[" when words[^1].Text == "]" && words.Count > 1:
+                arguments = [.. words[1..^1].Select(w => w.Text)];
+                break;
+            case "[":
+                throw NotEmulated("'[' without ']'", line);
+            case "test":
+                arguments = [.. words.Skip(1).Select(w => w.Text)];
+                break;
+            default:
+                return null;
+        }
+        var negated = arguments is ["!", _, _];
+        if (arguments[(negated ? 1 : 0)..] is not [[ '-', var op ], var path] || !"efdLhx".Contains(op))
+            throw NotEmulated($"'{text}'", line);
+        // A trailing `/` makes the kernel follow a last symlink and want a directory: not what the path without it names.
+        return path.EndsWith('/') && path.Trim('/').Length > 0
+            ? throw NotEmulated($"a tested path ending in '/' ('{path}')", line)
+            : new PathTest(op == 'h' ? 'L' : op, NormalizePath(path, line), negated);
+    }
+
+    /// <summary>
+    /// Paths as written, with `//` and `.` components collapsed and a trailing `/` dropped. apk runs scripts with
+    /// the root as the working directory, so a relative path is taken from `/`.
+    /// </summary>
+    public static string NormalizePath(string path, int line)
+    {
+        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(p => p != ".");
+        return path.Length > 0 ? "/" + string.Join('/', parts) : throw NotEmulated("an empty path", line);
     }
 
     // `/bin/mkdir` is the applet mkdir; any other path is some program we do not know.
@@ -66,9 +108,21 @@ internal static class AppletParser
     private static BusyboxInstall BusyboxInstall(List<string> arguments, int line) =>
         arguments is ["--install", "-s"] ? new BusyboxInstall() : throw NotEmulated($"'busybox {string.Join(' ', arguments)}'", line);
 
-    private static bool Exit(List<string> arguments, int line) => arguments switch
+    // A numeric conversion fails (status 1) on an argument that is not a number; %s, %b and %% cannot.
+    private static NoOp Printf(List<string> arguments, int line)
     {
-        ["0"] => true,
+        var format = arguments.Count > 0 ? arguments[0] : throw NotEmulated("'printf' without a format", line);
+        for (var i = 0; i < format.Length; i++)
+        {
+            if (format[i] == '%' && (++i == format.Length || format[i] is not ('s' or 'b' or '%')))
+                throw NotEmulated($"'printf {string.Join(' ', arguments)}'", line);
+        }
+        return new NoOp();
+    }
+
+    private static ExitScript Exit(List<string> arguments, int line) => arguments switch
+    {
+        ["0"] => new ExitScript(),
         [] => throw NotEmulated("'exit' without a status", line),
         _ => throw NotEmulated($"'exit {string.Join(' ', arguments)}'", line),
     };
@@ -185,14 +239,6 @@ internal static class AppletParser
         return paths.Count > 0 ? new PathList(paths) : throw NotEmulated($"'{applet}' without a path", line);
     }
 
-    /// <summary>Paths as written, with `//` collapsed and a trailing `/` dropped; relative ones depend on the working directory.</summary>
-    private static string NormalizePath(string path, int line)
-    {
-        if (!path.StartsWith('/'))
-            throw NotEmulated($"relative path '{path}'", line);
-        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        return "/" + string.Join('/', parts);
-    }
 
     private static NotEmulatedException NotEmulated(string construct, int line) => new($"{construct} is not emulated", line);
 }

@@ -1,8 +1,8 @@
 namespace Pkg2d.Image.Scripts;
 
 /// <summary>
-/// An install script as <see cref="ScriptParser"/> understood it: either every command it runs, in order (lines
-/// after an `exit 0` are not run, so not listed), or pending with the first construct that is not emulated.
+/// An install script as <see cref="ScriptParser"/> understood it: either every command it runs, in order (up to a
+/// top-level `exit 0`: what follows is not run, so not listed), or pending with the first construct that is not emulated.
 /// </summary>
 public sealed class ParsedScript
 {

@@ -8,7 +8,47 @@ public abstract record ScriptCommand
     /// Null when a failure is ignored (nothing after it, `|| true`, `|| :`).
     /// </summary>
     public int? ExitOnFailure { get; init; }
+
+    /// <summary>`|| true` or `|| :` after the command: its failure leaves the status 0.</summary>
+    public bool FailureIgnored { get; init; }
 }
+
+/// <summary>`:`, `true`, and `echo` or `printf` of literal text: they succeed and change nothing (output goes to apk's log).</summary>
+public sealed record NoOp : ScriptCommand;
+
+/// <summary>`exit 0`: the script ends there with status 0.</summary>
+public sealed record ExitScript : ScriptCommand;
+
+/// <summary>
+/// `if TEST; then ...; [elif ...;] [else ...;] fi`, `TEST && CMD` (<paramref name="Else"/> empty) or
+/// `TEST || CMD` (<paramref name="Then"/> empty), or a lone test (both empty). When the branch taken is empty the
+/// status is the test's for `&&` and `||` (<paramref name="StatusOfTest"/>) and 0 for `if`.
+/// </summary>
+public sealed record Conditional(Condition Test, ValueList<ScriptCommand> Then, ValueList<ScriptCommand> Else, bool StatusOfTest) : ScriptCommand;
+
+/// <summary>
+/// `case "$(readlink PATH 2>/dev/null || true)" in ...; esac`: the first branch with a pattern equal to the link's
+/// target (empty when PATH is not a symlink) runs; the pattern `*` matches anything.
+/// </summary>
+public sealed record CaseOnLink(string Path, ValueList<CaseBranch> Branches) : ScriptCommand;
+
+/// <summary>One `PATTERN|PATTERN) COMMANDS;;` of a <see cref="CaseOnLink"/>.</summary>
+public sealed record CaseBranch(ValueList<string> Patterns, ValueList<ScriptCommand> Commands);
+
+/// <summary>What a <see cref="Conditional"/> tests: it has no effect on the root, so it is evaluated as a boolean.</summary>
+public abstract record Condition;
+
+/// <summary>
+/// `[ [!] -OP PATH ]` or `test [!] -OP PATH`, OP one of e, f, d, L (also for -h), x. Symlinks are followed, the last
+/// one too except for L; x (as root) holds for anything with an execute bit.
+/// </summary>
+public sealed record PathTest(char Operator, string Path, bool Negated = false) : Condition;
+
+/// <summary>`TEST && TEST`.</summary>
+public sealed record BothTests(Condition Left, Condition Right) : Condition;
+
+/// <summary>`TEST || TEST`.</summary>
+public sealed record EitherTest(Condition Left, Condition Right) : Condition;
 
 /// <summary>A command that changes etc/passwd, etc/group or etc/shadow; see <see cref="AccountDatabase"/>.</summary>
 public abstract record AccountCommand : ScriptCommand;

@@ -4,14 +4,20 @@ namespace Pkg2d.Image.Scripts;
 
 /// <summary>
 /// Reads a POSIX shell script one literal word or operator at a time. Only literal text is accepted: an expansion
-/// (`$`, backticks, globs, `~`) throws <see cref="NotEmulatedException"/> when it is reached, so the parser
-/// reports the first construct in script order and never looks past an `exit`.
+/// (`$`, backticks, quoted or escaped glob characters, `~`) throws <see cref="NotEmulatedException"/> when it is
+/// reached, so the parser reports the first construct in script order and never looks past an `exit`. Unquoted
+/// globs and a word that is one `$(...)` are handed to the parser (<see cref="ShellToken"/>), which allows them
+/// only as case patterns and a case subject. <paramref name="line"/> is the line the text starts on.
 /// </summary>
-internal sealed class ShellLexer(string script)
+internal sealed class ShellLexer(string script, int line = 1)
 {
+    private enum Quoting { None, Double, Single, Escaped }
+
     private readonly StringBuilder _word = new();
     private int _at;
-    private int _line = 1;
+    private int _line = line;
+    private char? _glob;
+    private string? _substitution;
 
     /// <summary>The next token, or null at the end of the script.</summary>
     public ShellToken? Next()
@@ -50,6 +56,8 @@ internal sealed class ShellLexer(string script)
     private ShellToken ReadWord(int line)
     {
         _word.Clear();
+        _glob = null;
+        _substitution = null;
         var quoted = false;
         while (_at < script.Length)
         {
@@ -75,7 +83,7 @@ internal sealed class ShellLexer(string script)
                 case '\\':
                     _at++;
                     if (_at < script.Length)
-                        AppendLiteral();
+                        AppendLiteral(Quoting.Escaped);
                     break;
                 case '\'':
                     ReadQuoted('\'');
@@ -84,11 +92,11 @@ internal sealed class ShellLexer(string script)
                     ReadQuoted('"');
                     break;
                 default:
-                    AppendLiteral();
+                    AppendLiteral(Quoting.None);
                     break;
             }
         }
-        return new ShellToken(ShellTokenKind.Word, _word.ToString(), line, quoted);
+        return new ShellToken(ShellTokenKind.Word, _word.ToString(), line, quoted, _glob, _substitution);
     }
 
     // Single quotes are literal in the shell, but the parser stays strict: `$` or a glob there is pending too.
@@ -117,23 +125,57 @@ internal sealed class ShellLexer(string script)
             }
             if (script[_at] == '\n')
                 _line++;
-            AppendLiteral();
+            AppendLiteral(quote == '"' ? Quoting.Double : Quoting.Single);
         }
         throw new NotEmulatedException("an unterminated quote is not emulated", start);
     }
 
-    private void AppendLiteral()
+    private void AppendLiteral(Quoting quoting)
     {
         var c = script[_at];
+        // Only a word that is a substitution and nothing else is handed on.
+        if (_substitution is not null)
+            throw new NotEmulatedException("command substitution is not emulated", _line);
+        if (c == '$' && Peek(1) == '(' && quoting is Quoting.None or Quoting.Double && _word.Length == 0)
+        {
+            _substitution = ReadSubstitution();
+            return;
+        }
+        if (c is '*' or '?' or '[' && quoting == Quoting.None)
+            _glob ??= c;
         _word.Append(c switch
         {
             '$' when Peek(1) == '(' => throw new NotEmulatedException("command substitution is not emulated", _line),
             '$' => throw new NotEmulatedException("variable expansion is not emulated", _line),
             '`' => throw new NotEmulatedException("command substitution is not emulated", _line),
-            '*' or '?' or '[' => throw new NotEmulatedException($"glob '{c}' is not emulated", _line),
+            '*' or '?' or '[' when quoting != Quoting.None => throw new NotEmulatedException($"glob '{c}' is not emulated", _line),
             _ => c,
         });
         _at++;
+    }
+
+    // The text between `$(` and its `)`, which the parser reads as a script of its own; quotes are skipped whole.
+    private string ReadSubstitution()
+    {
+        var start = _line;
+        _at += 2;
+        var begin = _at;
+        for (var depth = 1; _at < script.Length; _at++)
+        {
+            var c = script[_at];
+            if (c == '\n')
+                _line++;
+            else if (c is '\'' or '"' && script.IndexOf(c, _at + 1) is var close and > 0)
+            {
+                _line += script.AsSpan(_at, close - _at).Count('\n');
+                _at = close;
+            }
+            else if (c == '(')
+                depth++;
+            else if (c == ')' && --depth == 0)
+                return script[begin.._at++];
+        }
+        throw new NotEmulatedException("an unterminated command substitution is not emulated", start);
     }
 
     private ShellToken ReadRedirection(string descriptor, int line)

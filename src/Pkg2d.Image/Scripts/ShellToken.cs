@@ -11,5 +11,10 @@ internal enum ShellTokenKind
     Redirection,
 }
 
-/// <summary>A word (quotes removed) or operator of a shell script, with the line it starts on.</summary>
-internal sealed record ShellToken(ShellTokenKind Kind, string Text, int Line, bool Quoted = false);
+/// <summary>
+/// A word (quotes removed) or operator of a shell script, with the line it starts on. <paramref name="Glob"/> is the
+/// first unquoted `*`, `?` or `[` of a word; <paramref name="Substitution"/> the command inside a word that is
+/// exactly one `$(...)` (quoted or not), whose <paramref name="Text"/> is then empty. The parser decides where
+/// either is allowed.
+/// </summary>
+internal sealed record ShellToken(ShellTokenKind Kind, string Text, int Line, bool Quoted = false, char? Glob = null, string? Substitution = null);
