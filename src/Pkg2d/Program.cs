@@ -8,6 +8,7 @@ var root = new RootCommand("pkg2d: Alpine packages as OCI images, verified from 
     ResolveCommands.Resolve(common),
     ResolveCommands.Fetch(common),
     ExportCommand.Create(common),
+    PushCommand.Create(common),
     ServeCommand.Create(common),
 };
 return await Cli.InvokeAsync(root, args);
