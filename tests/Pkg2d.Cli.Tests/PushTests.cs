@@ -68,6 +68,7 @@ public class PushTests
 
         Assert.True(exit == 0, error);
         Assert.Equal(first.Output, output);
+        Assert.DoesNotContain("\e[", error); // progress is drawn only on a terminal
         Assert.Contains("blobs 0 uploaded (0 B), 0 mounted, 18 skipped; manifests 0 pushed, 1 skipped", error);
         var requests = registry.Requests();
         Assert.Equal(18, requests.Count(r => r.Method == "HEAD" && r.Path.Contains("/blobs/", StringComparison.Ordinal)));
@@ -151,6 +152,33 @@ public class PushTests
         Assert.True(exit == 0, error);
         Assert.Contains("blobs 18 uploaded", error);
         Tool.RunOk("skopeo", "inspect", "--raw", "--tls-verify=false", "--creds", "pusher:s3cret", $"docker://{registry.Host}/team/alpine-base:latest");
+    }
+
+    [ToolFact("docker-registry")]
+    public void BearerTokenRegistryGetsTokensForTheScopesOfEachStep()
+    {
+        using var dir = new TempDirectory();
+        using var tokens = new PushTokenServer(dir.Path, "pusher", "t0ken");
+        using var registry = new PushRegistry(tokens.RegistryAuth);
+        var authFile = dir.Combine("auth.json");
+        var auth = Convert.ToBase64String(Encoding.UTF8.GetBytes("pusher:t0ken"));
+        File.WriteAllText(authFile, JsonSerializer.Serialize(new { auths = new Dictionary<string, object> { [registry.Host] = new { auth } } }));
+
+        var (exit, _, error) = Pkg2d([.. PushTo(registry), .. Mirror(dir), "base=alpine-base", "musl"],
+            new Dictionary<string, string>(NoAuthFiles(dir)) { ["REGISTRY_AUTH_FILE"] = authFile });
+
+        Assert.True(exit == 0, error);
+        Assert.Contains("1 mounted", error);
+        var granted = tokens.GrantedScopes.Select(s => string.Join(' ', s.Order(StringComparer.Ordinal))).ToHashSet();
+        Assert.Contains("repository:team/base:pull,push", granted);
+        Assert.Contains("repository:team/base:pull repository:team/musl:pull,push", granted); // the mount reads the other repository
+        // One token per set of scopes, not one per request.
+        Assert.Equal(granted.Count, tokens.GrantedScopes.Count);
+
+        var refused = Pkg2d([.. PushTo(registry), .. Mirror(dir), "alpine-base"], NoAuthFiles(dir));
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains($"pkg2d: error: push {registry.Host}/team/alpine-base: checking blob sha256:", refused.Errors);
+        Assert.Contains($"getting a token from {tokens.Realm}: 401", refused.Errors);
     }
 
     /// <summary>`pkg2d export` with the same options, as the reference the push is compared with.</summary>
