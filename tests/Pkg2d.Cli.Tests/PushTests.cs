@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Pkg2d.Oci;
+using Pkg2d.Oci.Distribution;
 using Pkg2d.Testing;
 
 namespace Pkg2d.Cli.Tests;
@@ -179,6 +180,46 @@ public class PushTests
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains($"pkg2d: error: push {registry.Host}/team/alpine-base: checking blob sha256:", refused.Errors);
         Assert.Contains($"getting a token from {tokens.Realm}: 401", refused.Errors);
+    }
+
+    [ToolFact("docker-registry")]
+    public async Task RefusedMountFallsBackToAnUploadInTheSessionTheRegistryOpened()
+    {
+        using var registry = new PushRegistry();
+        using var client = new RegistryClient(registry.Host, new RegistryClientOptions { TlsVerify = false });
+        await client.ConnectAsync();
+        var blob = new MemoryBlob("application/octet-stream", "not in team/empty"u8.ToArray());
+
+        var location = await client.MountBlobAsync("team/b", blob.Descriptor.Digest, "team/empty");
+        Assert.NotNull(location);
+        long sent = 0;
+        await client.UploadBlobAsync("team/b", location, blob, s => sent = s);
+
+        Assert.Equal(blob.Descriptor.Size, sent);
+        Assert.True(await client.BlobExistsAsync("team/b", blob.Descriptor.Digest));
+        Assert.Equal(["POST 202", "PUT 201", "HEAD 200"], registry.Requests().Skip(1).Select(r => $"{r.Method} {r.Status}"));
+    }
+
+    [ToolFact("docker-registry")]
+    public async Task BytesThatDoNotMatchTheDigestAreRefusedWithTheRegistrysOwnError()
+    {
+        using var registry = new PushRegistry();
+        using var client = new RegistryClient(registry.Host, new RegistryClientOptions { TlsVerify = false });
+        await client.ConnectAsync();
+        var lying = new LyingBlob(new Descriptor("application/octet-stream", Digest.FromBytes("promised"u8), 8), "returned"u8.ToArray());
+
+        var location = await client.StartUploadAsync("team/b");
+        var error = await Assert.ThrowsAsync<RegistryException>(() => client.UploadBlobAsync("team/b", location, lying));
+
+        Assert.StartsWith("400 DIGEST_INVALID: provided digest did not match uploaded content", error.Message);
+    }
+
+    /// <summary>A blob whose bytes are not the ones its descriptor names.</summary>
+    private sealed class LyingBlob(Descriptor descriptor, byte[] bytes) : IBlob
+    {
+        public Descriptor Descriptor { get; } = descriptor;
+
+        public Stream Open() => new MemoryStream(bytes, writable: false);
     }
 
     /// <summary>`pkg2d export` with the same options, as the reference the push is compared with.</summary>

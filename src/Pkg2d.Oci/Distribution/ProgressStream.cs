@@ -17,8 +17,11 @@ internal sealed class ProgressStream(Stream inner, long length, Action<long> rep
 
     private int Count(int n)
     {
-        _read += n;
-        report(_read);
+        if (n > 0)
+        {
+            _read += n;
+            report(_read);
+        }
         return n;
     }
 
