@@ -43,15 +43,8 @@ public sealed class ImagePusher(RegistryClient client, IPushProgress? progress =
     private int _uploaded, _skipped, _mounted, _manifests, _manifestsSkipped;
     private long _bytes;
 
+    /// <summary>The counts over every image pushed so far.</summary>
     public PushSummary Summary => new(_uploaded, _skipped, _mounted, _bytes, _manifests, _manifestsSkipped);
-
-    /// <summary>Pushes each image in turn; returns the summary over all of them.</summary>
-    public async Task<PushSummary> PushAsync(IEnumerable<PushImage> images, CancellationToken cancellationToken = default)
-    {
-        foreach (var image in images)
-            await PushAsync(image, cancellationToken).ConfigureAwait(false);
-        return Summary;
-    }
 
     /// <summary>Pushes one image or index and tags it; returns the digest the tag now names.</summary>
     public async Task<Digest> PushAsync(PushImage image, CancellationToken cancellationToken = default)

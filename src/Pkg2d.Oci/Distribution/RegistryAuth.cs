@@ -15,9 +15,6 @@ internal sealed class RegistryAuth(HttpClient http, string registry, Func<string
     private readonly Dictionary<string, string> _tokens = new(StringComparer.Ordinal);
     private AuthChallenge? _challenge;
 
-    /// <summary>Whether the registry has challenged at all (then it wants authentication).</summary>
-    public bool Challenged => _challenge is not null;
-
     /// <summary>Remembers the challenge of a 401 answer; false when a retry would not change anything.</summary>
     public bool Learn(HttpResponseMessage response, string repository, ref IReadOnlyList<string> scopes)
     {

@@ -52,9 +52,6 @@ public sealed class RegistryClient : IDisposable
     /// <summary>HOST[:PORT] as given.</summary>
     public string Registry { get; }
 
-    /// <summary>Whether the registry asked for authentication when pinged.</summary>
-    public bool RequiresAuthentication => _auth.Challenged;
-
     /// <summary>
     /// GET /v2/: picks HTTPS (or HTTP when TLS checks are off and HTTPS fails) and learns how the registry wants to
     /// be authenticated. Fails on an answer that is neither 200 nor 401.
