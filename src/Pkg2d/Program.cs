@@ -9,6 +9,7 @@ var root = new RootCommand("pkg2d: Alpine packages as OCI images, verified from 
     ResolveCommands.Fetch(common),
     ExportCommand.Create(common),
     LockCommand.Create(common),
+    PushCommand.Create(common),
     ServeCommand.Create(common),
 };
 return await Cli.InvokeAsync(root, args);

@@ -1,0 +1,173 @@
+namespace Pkg2d.Oci.Distribution;
+
+/// <summary>One image to push: to REPOSITORY:TAG on the client's registry.</summary>
+public sealed record PushImage(string Repository, string Tag, IOciArtifact Artifact);
+
+/// <summary>What happened to one blob in one repository.</summary>
+public enum BlobOutcome
+{
+    /// <summary>Its bytes were sent.</summary>
+    Uploaded,
+
+    /// <summary>The repository had it already.</summary>
+    Skipped,
+
+    /// <summary>The registry linked it from another repository of the same push.</summary>
+    Mounted,
+}
+
+/// <summary>Counts over a whole push, for the closing summary.</summary>
+public sealed record PushSummary(int Uploaded, int Skipped, int Mounted, long BytesUploaded, int Manifests, int ManifestsSkipped);
+
+/// <summary>Hears a push as it goes, for a progress display.</summary>
+public interface IPushProgress
+{
+    /// <summary>Bytes of a blob sent so far; called often while it uploads.</summary>
+    void Uploading(string repository, Descriptor blob, long sent);
+
+    void BlobDone(string repository, Descriptor blob, BlobOutcome outcome);
+
+    void ManifestDone(string repository, string reference, Descriptor manifest, bool skipped);
+}
+
+/// <summary>
+/// Pushes images to one registry so that it stores exactly their digests: every blob a manifest references first
+/// (skipped when the repository has it, mounted when another repository of this push has it), then the manifests
+/// with their own bytes; for an image index, its images by digest and then the index by tag. Failures name the
+/// registry, the repository and the step.
+/// </summary>
+public sealed class ImagePusher(RegistryClient client, IPushProgress? progress = null)
+{
+    private readonly Dictionary<Digest, string> _holder = [];
+    private readonly HashSet<(string Repository, Digest Digest)> _done = [];
+    private int _uploaded, _skipped, _mounted, _manifests, _manifestsSkipped;
+    private long _bytes;
+
+    /// <summary>The counts over every image pushed so far.</summary>
+    public PushSummary Summary => new(_uploaded, _skipped, _mounted, _bytes, _manifests, _manifestsSkipped);
+
+    /// <summary>Pushes one image or index and tags it; returns the digest the tag now names.</summary>
+    public async Task<Digest> PushAsync(PushImage image, CancellationToken cancellationToken = default)
+    {
+        if (!RegistryTarget.IsValidTag(image.Tag))
+            throw new ArgumentException($"'{image.Tag}' is not a valid tag (letters, digits, _ . -; at most 128, not starting with . or -)");
+        var repository = image.Repository;
+        await Step(repository, "connecting", async () =>
+        {
+            await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }).ConfigureAwait(false);
+        switch (image.Artifact)
+        {
+            case OciImage single:
+                await PushImageAsync(repository, single, image.Tag, cancellationToken).ConfigureAwait(false);
+                break;
+            case OciImageIndex index:
+                foreach (var platformImage in index.Images)
+                    await PushImageAsync(repository, platformImage, platformImage.Descriptor.Digest.ToString(), cancellationToken).ConfigureAwait(false);
+                await PushManifestAsync(repository, index.IndexBlob, image.Tag, cancellationToken).ConfigureAwait(false);
+                break;
+            default:
+                throw new ArgumentException($"cannot push a {image.Artifact.GetType().Name}");
+        }
+        return image.Artifact.Descriptor.Digest;
+    }
+
+    private async Task PushImageAsync(string repository, OciImage image, string reference, CancellationToken cancellationToken)
+    {
+        foreach (var blob in image.Layers.Append<IBlob>(image.ConfigBlob))
+            await PushBlobAsync(repository, blob, cancellationToken).ConfigureAwait(false);
+        await PushManifestAsync(repository, image.ManifestBlob, reference, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task PushBlobAsync(string repository, IBlob blob, CancellationToken cancellationToken)
+    {
+        var descriptor = blob.Descriptor;
+        var digest = descriptor.Digest;
+        if (!_done.Add((repository, digest)))
+            return;
+        if (await Step(repository, $"checking blob {digest}", () => client.BlobExistsAsync(repository, digest, cancellationToken)).ConfigureAwait(false))
+        {
+            Done(repository, descriptor, BlobOutcome.Skipped);
+            return;
+        }
+        Uri? location = null;
+        if (_holder.TryGetValue(digest, out var from))
+        {
+            location = await Step(repository, $"mounting blob {digest} from {from}",
+                () => client.MountBlobAsync(repository, digest, from, cancellationToken)).ConfigureAwait(false);
+            if (location is null)
+            {
+                Done(repository, descriptor, BlobOutcome.Mounted);
+                return;
+            }
+        }
+        location ??= await Step(repository, $"starting the upload of blob {digest}",
+            () => client.StartUploadAsync(repository, cancellationToken)).ConfigureAwait(false);
+        await Step(repository, $"uploading blob {digest}", async () =>
+        {
+            await client.UploadBlobAsync(repository, location, blob, sent => progress?.Uploading(repository, descriptor, sent), cancellationToken)
+                .ConfigureAwait(false);
+            return true;
+        }).ConfigureAwait(false);
+        _bytes += descriptor.Size;
+        Done(repository, descriptor, BlobOutcome.Uploaded);
+    }
+
+    private async Task PushManifestAsync(string repository, MemoryBlob manifest, string reference, CancellationToken cancellationToken)
+    {
+        var descriptor = manifest.Descriptor;
+        var byDigest = reference == descriptor.Digest.ToString();
+        var stored = await Step(repository, $"checking manifest {reference}",
+            () => client.ManifestDigestAsync(repository, reference, descriptor.MediaType, cancellationToken)).ConfigureAwait(false);
+        var skipped = stored == descriptor.Digest;
+        if (skipped)
+        {
+            _manifestsSkipped++;
+        }
+        else
+        {
+            await Step(repository, byDigest ? $"pushing manifest {descriptor.Digest}" : $"pushing manifest {descriptor.Digest} as tag {reference}", async () =>
+            {
+                await client.PutManifestAsync(repository, reference, manifest, cancellationToken).ConfigureAwait(false);
+                return true;
+            }).ConfigureAwait(false);
+            _manifests++;
+        }
+        progress?.ManifestDone(repository, reference, descriptor, skipped);
+    }
+
+    private void Done(string repository, Descriptor blob, BlobOutcome outcome)
+    {
+        _holder.TryAdd(blob.Digest, repository);
+        switch (outcome)
+        {
+            case BlobOutcome.Uploaded:
+                _uploaded++;
+                break;
+            case BlobOutcome.Skipped:
+                _skipped++;
+                break;
+            case BlobOutcome.Mounted:
+                _mounted++;
+                break;
+        }
+        progress?.BlobDone(repository, blob, outcome);
+    }
+
+    /// <summary>Runs one request, turning its failure into an error that says where and what: <c>push HOST/REPO: STEP: why</c>.</summary>
+    private async Task<T> Step<T>(string repository, string step, Func<Task<T>> action)
+    {
+        try
+        {
+            return await action().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException)
+        {
+            var why = e.InnerException is { } inner && e.Message.Contains("inner exception", StringComparison.Ordinal)
+                ? $"{e.Message.Replace(", see inner exception.", "", StringComparison.Ordinal).TrimEnd('.')}: {inner.Message}"
+                : e.Message;
+            throw new RegistryException($"push {client.Registry}/{repository}: {step}: {why}", (e as HttpRequestException)?.StatusCode, e);
+        }
+    }
+}
