@@ -17,7 +17,7 @@ internal sealed class PrivateDocker : IDisposable
     {
         _dir = dir;
         Directory.CreateDirectory(dir);
-        var socket = Path.Combine(dir, "docker.sock");
+        var socket = Socket = Path.Combine(dir, "docker.sock");
         _daemon = Process.Start(new ProcessStartInfo("dockerd", ["--iptables=false", "--ip6tables=false", "--bridge=none", "--storage-driver=vfs",
             "--data-root", Path.Combine(dir, "data"), "--exec-root", Path.Combine(dir, "exec"), "--pidfile", Path.Combine(dir, "pid"), "-H", "unix://" + socket])
         {
@@ -32,6 +32,9 @@ internal sealed class PrivateDocker : IDisposable
         for (var i = 0; i < 100 && Tool.Run("docker", ["version"], _environment).ExitCode != 0; i++)
             Thread.Sleep(100);
     }
+
+    /// <summary>The daemon's API socket (what `skopeo --dest-daemon-host unix://…` takes).</summary>
+    public string Socket { get; }
 
     public string RunOk(params string[] arguments)
     {

@@ -207,6 +207,26 @@ public sealed class ServeTests : IDisposable
         }
     }
 
+    /// <summary>The design's first use: `skopeo copy oci:/mnt/pkg2:NAME docker-daemon:NAME:latest`, then `docker run` of it.</summary>
+    [FuseFact("skopeo", "dockerd", "docker")]
+    public void SkopeoCopiesFromTheMountIntoARealDockerDaemonThatRunsTheImage()
+    {
+        using var repo = new MinirootfsRepository();
+        using var mirror = new LoopbackMirror(repo.Root);
+        var keys = repo.KeysDirs.SelectMany(k => new[] { "--keys-dir", k }).ToArray();
+        using var daemon = new Daemon(Mount, Cache, ["--repo", mirror.Url + "/" + Path.GetRelativePath(repo.Root, repo.Base), "--arch", "x86_64", .. keys,
+            "--image", "alpine=" + string.Join(',', repo.World)]);
+        daemon.WaitReady();
+        using var docker = new PrivateDocker(_dir.Combine("docker"));
+
+        Tool.RunOk("skopeo", "copy", "--dest-daemon-host", "unix://" + docker.Socket, "oci:" + Mount + ":alpine", "docker-daemon:alpine:latest");
+        var output = docker.RunOk("run", "--rm", "--network=none", "alpine:latest", "/bin/sh", "-c", "apk info && id klogd");
+
+        foreach (var name in repo.PackageNames)
+            Assert.True(output.Contains(name + "\n"), $"{name} is not installed in the image Docker ran:\n{output}");
+        Assert.Contains("(klogd)", output);
+    }
+
     /// <summary>Empties the blob and package caches, keeping the metadata: what a cache that evicted everything holds.</summary>
     private void DropBytes()
     {

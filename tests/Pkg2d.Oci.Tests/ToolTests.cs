@@ -64,7 +64,7 @@ public class ToolTests
         await DockerArchiveWriter.WriteAsync(
             [KeyValuePair.Create("one", (OciImage)layout.Entries[0].Artifact), KeyValuePair.Create("two", (OciImage)layout.Entries[1].Artifact)],
             temp.Path("docker.tar"));
-        string[] store = ["--root", temp.Path("root"), "--runroot", temp.Path("run"), "--storage-driver", "vfs"];
+        var store = Podman.Store(temp.Path("podman"));
         Tool.RunOk("podman", [.. store, "load", "-i", temp.Path("docker.tar")]);
         var images = Tool.RunOk("podman", [.. store, "images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"]);
         var one = (OciImage)layout.Entries[0].Artifact;

@@ -65,8 +65,16 @@ public sealed class Podman : IDisposable
     }
 
     public (int ExitCode, string Output, string Errors) Run(params string[] arguments) => Tool.Run("podman",
-        ["--root", System.IO.Path.Combine(_dir.Path, "root"), "--runroot", System.IO.Path.Combine(_dir.Path, "run"), "--storage-driver", "vfs", .. arguments],
+        [.. Store(_dir.Path), .. arguments],
         new Dictionary<string, string> { ["CONTAINERS_CONF"] = _config });
+
+    /// <summary>
+    /// podman's global options for a store of its own under <paramref name="dir"/>: images, run state and libpod's
+    /// state (--tmpdir, else /run/libpod, which parallel test runs would share and tear down under each other).
+    /// </summary>
+    public static string[] Store(string dir) =>
+        ["--root", System.IO.Path.Combine(dir, "root"), "--runroot", System.IO.Path.Combine(dir, "run"),
+            "--tmpdir", System.IO.Path.Combine(dir, "tmp"), "--storage-driver", "vfs"];
 
     public string RunOk(params string[] arguments)
     {

@@ -1,7 +1,4 @@
 using System.CommandLine;
-using Pkg2d.Image;
-using Pkg2d.Image.Assembly;
-using Pkg2d.Image.Catalog;
 using Pkg2d.Image.Publish;
 
 namespace Pkg2d.Commands;
@@ -12,40 +9,25 @@ internal static class ExportCommand
     public static Command Create(CommonOptions common)
     {
         var output = new Option<string>("--out", "-o") { Description = "Where to write: a new folder (oci) or a file (archives).", Required = true };
-        var selection = new ImageSelection();
+        var selection = new ImageSelection(builds: true);
         var format = new Option<string>("--format") { Description = "oci (a layout folder), oci-archive or docker-archive.", DefaultValueFactory = _ => "oci" };
         format.AcceptOnlyFromAmong("oci", "oci-archive", "docker-archive");
-        var lockFile = new Option<string?>("--lock") { Description = "Build exactly the packages of this lock file (pkg2d lock) instead of resolving: no index is read." };
-        var maxLayers = new Option<int>("--max-layers")
-        {
-            Description = "Layer budget per image, top layer included; the smallest packages are merged above it.",
-            DefaultValueFactory = _ => ImageAssembler.DefaultMaxLayers,
-        };
         var command = new Command("export", "Build images from Alpine packages, one layer per package plus a top layer with the apk database, "
             + "and write them without a kernel mount or a registry.");
         common.AddTo(command, withArch: false);
         command.Options.Add(output);
         command.Options.Add(format);
-        command.Options.Add(maxLayers);
-        command.Options.Add(lockFile);
         selection.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
-            var request = new ExportRequest
+            var request = selection.Request(result, common, Path.GetFullPath(result.GetValue(output)!)) with
             {
-                Output = Path.GetFullPath(result.GetValue(output)!),
                 Format = result.GetValue(format) switch
                 {
                     "oci-archive" => ExportFormat.OciArchive,
                     "docker-archive" => ExportFormat.DockerArchive,
                     _ => ExportFormat.Oci,
                 },
-                Images = selection.Images(result),
-                Arches = selection.Arches(result),
-                BaseWorld = selection.BaseWorld(result),
-                Repositories = common.Read(result),
-                Image = new ImageOptions { MaxLayers = result.GetValue(maxLayers), Created = Cli.SourceDateEpoch() },
-                Lock = result.GetValue(lockFile) is { } path ? LockFile.Read(path) : null,
             };
             var summary = await Exporter.ExportAsync(request, Cli.Warn, cancellationToken);
             Console.Error.WriteLine($"wrote {request.Output}: {summary.Images} image(s) for {summary.Platforms} platform(s), "

@@ -1,6 +1,4 @@
 using System.CommandLine;
-using Pkg2d.Image;
-using Pkg2d.Image.Assembly;
 using Pkg2d.Image.Publish;
 using Pkg2d.Oci;
 using Pkg2d.Oci.Distribution;
@@ -28,53 +26,25 @@ internal static class PushCommand
             Description = "Require HTTPS with a trusted certificate; --tls-verify=false allows plain HTTP and skips certificate checks.",
             DefaultValueFactory = _ => true,
         };
-        var arch = new Option<string[]>("--arch")
-        {
-            Description = "Alpine architecture(s), comma-separated or repeated; several push each image as an OCI image index. Default: this machine's.",
-            AllowMultipleArgumentsPerToken = false,
-        };
-        var baseWorld = new Option<string?>("--base")
-        {
-            Description = $"Comma-separated world added to every image; '' for bare images. Default: {string.Join(',', ImageSpec.DefaultBase)}.",
-        };
-        var maxLayers = new Option<int>("--max-layers")
-        {
-            Description = "Layer budget per image, top layer included; the smallest packages are merged above it.",
-            DefaultValueFactory = _ => ImageAssembler.DefaultMaxLayers,
-        };
-        var images = new Argument<string[]>("image")
-        {
-            Description = "NAME (the package NAME and its dependencies) or NAME=WORLD with a comma-separated world, as in export.",
-            Arity = ArgumentArity.OneOrMore,
-        };
+        var selection = new ImageSelection(builds: true);
 
         var command = new Command("push", "Build images as export does and upload them to a registry: the registry stores the exported "
             + "manifests byte for byte; blobs it has are skipped, blobs in another repository of the push are mounted.");
         common.AddTo(command, withArch: false);
-        foreach (var option in new Option[] { to, tag, authFile, tlsVerify, arch, baseWorld, maxLayers })
+        foreach (var option in new Option[] { to, tag, authFile, tlsVerify })
             command.Options.Add(option);
-        command.Arguments.Add(images);
+        selection.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
             var target = RegistryTarget.Parse(result.GetValue(to)!);
             var tagName = result.GetValue(tag)!;
             if (!RegistryTarget.IsValidTag(tagName))
                 throw new ArgumentException($"'{tagName}' is not a valid tag (letters, digits, _ . -; at most 128, not starting with . or -)");
-            var specs = result.GetValue(images)!.Select(ImageSpec.Parse).ToArray();
-            var repositories = specs.ToDictionary(s => s.Name, s => target.Repository(s.Name)); // before any download
+            // Only the build is used, nothing is written.
+            var request = selection.Request(result, common);
+            var repositories = request.Images.ToDictionary(s => s.Name, s => target.Repository(s.Name)); // before any download
             var credentials = Credentials(target.Registry, result.GetValue(authFile));
 
-            var request = new ExportRequest
-            {
-                Output = "", // only the build is used, nothing is written
-                Images = specs,
-                Arches = [.. (result.GetValue(arch) ?? []).SelectMany(a => a.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))],
-                BaseWorld = result.GetValue(baseWorld) is { } given
-                    ? given.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                    : ImageSpec.DefaultBase,
-                Repositories = common.Read(result),
-                Image = new ImageOptions { MaxLayers = result.GetValue(maxLayers), Created = Cli.SourceDateEpoch() },
-            };
             using var build = await Exporter.BuildAsync(request, Cli.Warn, cancellationToken);
 
             using var client = new RegistryClient(target.Registry, new RegistryClientOptions
