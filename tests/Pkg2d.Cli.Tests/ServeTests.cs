@@ -190,10 +190,7 @@ public sealed class ServeTests : IDisposable
     {
         using var repo = new MinirootfsRepository();
         using var mirror = new LoopbackMirror(repo.Root);
-        var keys = repo.KeysDirs.SelectMany(k => new[] { "--keys-dir", k }).ToArray();
-        using var daemon = new Daemon(Mount, Cache, ["--repo", mirror.Url + "/" + Path.GetRelativePath(repo.Root, repo.Base), "--arch", "x86_64", .. keys,
-            "--image", "alpine=" + string.Join(',', repo.World)]);
-        daemon.WaitReady();
+        using var daemon = StartRunnable(repo, mirror);
         using var podman = new Podman();
 
         var top = podman.RunOk("run", "--rm", "--network", "none", "oci:" + Mount + ":alpine", "/bin/sh", "-c", "ls / && apk info");
@@ -213,10 +210,7 @@ public sealed class ServeTests : IDisposable
     {
         using var repo = new MinirootfsRepository();
         using var mirror = new LoopbackMirror(repo.Root);
-        var keys = repo.KeysDirs.SelectMany(k => new[] { "--keys-dir", k }).ToArray();
-        using var daemon = new Daemon(Mount, Cache, ["--repo", mirror.Url + "/" + Path.GetRelativePath(repo.Root, repo.Base), "--arch", "x86_64", .. keys,
-            "--image", "alpine=" + string.Join(',', repo.World)]);
-        daemon.WaitReady();
+        using var daemon = StartRunnable(repo, mirror);
         using var docker = new PrivateDocker(_dir.Combine("docker"));
 
         Tool.RunOk("skopeo", "copy", "--dest-daemon-host", "unix://" + docker.Socket, "oci:" + Mount + ":alpine", "docker-daemon:alpine:latest");
@@ -225,6 +219,24 @@ public sealed class ServeTests : IDisposable
         foreach (var name in repo.PackageNames)
             Assert.True(output.Contains(name + "\n"), $"{name} is not installed in the image Docker ran:\n{output}");
         Assert.Contains("(klogd)", output);
+    }
+
+    /// <summary>A daemon serving the runnable minirootfs repository over a loopback mirror, with its world as image `alpine`; ready.</summary>
+    private Daemon StartRunnable(MinirootfsRepository repo, LoopbackMirror mirror)
+    {
+        var keys = repo.KeysDirs.SelectMany(k => new[] { "--keys-dir", k }).ToArray();
+        var daemon = new Daemon(Mount, Cache, ["--repo", mirror.Url + "/" + Path.GetRelativePath(repo.Root, repo.Base), "--arch", "x86_64", .. keys,
+            "--image", "alpine=" + string.Join(',', repo.World)]);
+        try
+        {
+            daemon.WaitReady();
+            return daemon;
+        }
+        catch
+        {
+            daemon.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Empties the blob and package caches, keeping the metadata: what a cache that evicted everything holds.</summary>

@@ -1,4 +1,5 @@
 using Pkg2d.Image.Scripts;
+using static Pkg2d.Image.Tests.Scripts.Parsed;
 
 namespace Pkg2d.Image.Tests.Scripts;
 
@@ -23,22 +24,6 @@ public sealed class ConditionalParserTests
         exit 0
 
         """;
-
-    private static IReadOnlyList<ScriptCommand> Emulable(string script)
-    {
-        var parsed = ScriptParser.Parse(script);
-        Assert.False(parsed.IsPending, parsed.ToString());
-        return parsed.Commands;
-    }
-
-    private static string Pending(string script)
-    {
-        var parsed = ScriptParser.Parse(script);
-        Assert.True(parsed.IsPending, "expected pending, got " + string.Join("; ", parsed.Commands));
-        return parsed.PendingReason!;
-    }
-
-    private static PathList P(params string[] paths) => new(paths);
 
     private static PathTest T(char op, string path, bool negated = false) => new(op, path, negated);
 

@@ -1,25 +1,10 @@
 using Pkg2d.Image.Scripts;
+using static Pkg2d.Image.Tests.Scripts.Parsed;
 
 namespace Pkg2d.Image.Tests.Scripts;
 
 public sealed class ScriptParserTests
 {
-    private static IReadOnlyList<ScriptCommand> Emulable(string script)
-    {
-        var parsed = ScriptParser.Parse(script);
-        Assert.False(parsed.IsPending, parsed.ToString());
-        return parsed.Commands;
-    }
-
-    private static string Pending(string script)
-    {
-        var parsed = ScriptParser.Parse(script);
-        Assert.True(parsed.IsPending, "expected pending, got " + string.Join("; ", parsed.Commands));
-        return parsed.PendingReason!;
-    }
-
-    private static PathList P(params string[] paths) => new(paths);
-
     [Fact]
     public void BusyboxPostInstall()
     {
