@@ -168,6 +168,8 @@ public sealed class PackageFetcher(
         var temp = PackageCache.TempPath(cache.PackagesDir, key);
         try
         {
+            // Someone may have emptied the cache under a running daemon: the folder comes back rather than every download failing.
+            Directory.CreateDirectory(cache.PackagesDir);
             if (Cached(entry, path)) // another process may have finished it while this one waited
             {
                 batch.Done();
