@@ -245,10 +245,9 @@ public sealed class LayoutFileSystem : IFuseFileSystem
             var layout = await Task.Run(() => _provider.ForWorldAsync(world, CancellationToken.None).AsTask());
             return layout is null ? Errno.ENOENT : layout;
         }
-        catch (ProviderBusyException e)
+        catch (ProviderBusyException)
         {
-            _logger.LogWarning("The world '{World}' is not resolved now: {Reason}", world, e.Message);
-            return Errno.EAGAIN;
+            return Errno.EAGAIN; // the provider logs why
         }
         catch (Exception e)
         {

@@ -69,11 +69,11 @@ internal sealed class EngineLayoutProvider : ILayoutProvider, IDisposable
         _configured = configured.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
 
         var remembered = _catalog.All(_engine.Arch, (path, reason) => _logger.LogWarning("Ignoring catalog entry {Path}: {Reason}", path, reason))
-            .Where(r => !_configured.Contains(r.Name)).ToArray();
+            .Where(r => !_configured.Contains(r.Name)).Select(r => new RememberedImage(r.Name, r.World)).ToArray();
         // All of them count against the limit, also those the top level cannot show (their names are no references).
         foreach (var image in remembered)
-            Remember(new RememberedImage(image.Name, image.World));
-        foreach (var image in remembered.Where(r => Layout.IsValidRefName(r.Name) && _recent.Contains(r.Name)))
+            Remember(image);
+        foreach (var image in remembered.Where(r => Layout.IsValidRefName(r.Name) && _recent.Contains(r)))
             await TryAddToRootAsync(image.Name, image.World, locked: null, cancellationToken);
         foreach (var spec in configured)
         {
@@ -163,12 +163,18 @@ internal sealed class EngineLayoutProvider : ILayoutProvider, IDisposable
     {
         foreach (var old in _recent.Add(image))
         {
-            _logger.LogInformation("Forgetting the on-demand image {Name}: more than {Max} are remembered (MaxImages)", old.Name, _serve.MaxImages);
-            _worlds.TryRemove(old.Name, out _);
-            if (_configured.Contains(old.Name))
-                continue; // the catalog entry and the top-level image of that name are the configured one's
-            Unpublish(old.Name);
-            _catalog.Remove(old.Name, _engine.Arch, old.World);
+            // The catalog entry and the top-level image of a configured name are the configured image's.
+            var configured = _configured.Contains(old.Name);
+            if (old.Name != image.Name)
+            {
+                _logger.LogInformation("Forgetting the on-demand image {Name}: more than {Max} are remembered (MaxImages)", old.Name, _serve.MaxImages);
+                _worlds.TryRemove(old.Name, out _);
+                if (!configured)
+                    Unpublish(old.Name);
+            }
+            // Else the same name was resolved for another world (the base changed): only that record goes.
+            if (!configured)
+                _catalog.Remove(old.Name, _engine.Arch, old.World);
         }
     }
 

@@ -13,10 +13,10 @@ internal sealed class RecentImages(int limit)
     private readonly Dictionary<string, LinkedListNode<RememberedImage>> _byName = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
-    public bool Contains(string name)
+    public bool Contains(RememberedImage image)
     {
         lock (_lock)
-            return _byName.ContainsKey(name);
+            return _byName.TryGetValue(image.Name, out var node) && node.Value.World.SequenceEqual(image.World);
     }
 
     /// <summary>Marks an image as just used; one not remembered is left alone.</summary>
