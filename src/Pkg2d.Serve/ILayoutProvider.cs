@@ -15,5 +15,9 @@ public interface ILayoutProvider
     /// A one-image layout (ref <c>latest</c>) for an on-demand directory name such as <c>python3</c> or
     /// <c>gcc,make,musl-dev</c>, or null when the world cannot be resolved (the provider logs why).
     /// </summary>
+    /// <exception cref="ProviderBusyException">The world cannot be resolved now, but may be later.</exception>
     ValueTask<Layout?> ForWorldAsync(string world, CancellationToken cancellationToken);
 }
+
+/// <summary>A world that is not refused, only not resolved now: too many others are (the mount answers EAGAIN, the registry 429).</summary>
+public sealed class ProviderBusyException(string message) : Exception(message);

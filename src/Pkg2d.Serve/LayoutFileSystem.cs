@@ -26,7 +26,7 @@ public sealed class LayoutFileSystem : IFuseFileSystem
     private readonly ILayoutProvider _provider;
     private readonly BlobCache _cache;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<string, Lazy<Task<Layout?>>> _worlds = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<FuseResult<Layout>>>> _worlds = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<ulong, OpenFile> _open = new();
     private readonly ConditionalWeakTable<Exception, object?> _reported = [];
     private long _nextHandle;
@@ -203,7 +203,7 @@ public sealed class LayoutFileSystem : IFuseFileSystem
         if (!IsWorldName(parts[0]))
             return Errno.ENOENT;
         var world = await WorldAsync(parts[0], cancellationToken);
-        return world is null ? Errno.ENOENT : Resolve(world, parts.AsSpan(1), changing: false);
+        return world.IsOk ? Resolve(world.Value, parts.AsSpan(1), changing: false) : world.Error;
     }
 
     private static FuseResult<Node> Resolve(Layout layout, ReadOnlySpan<string> parts, bool changing) => parts switch
@@ -220,28 +220,39 @@ public sealed class LayoutFileSystem : IFuseFileSystem
     };
 
     /// <summary>
-    /// The world's layout, resolved once and kept. Concurrent lookups share one resolution, which a cancelled
-    /// lookup does not cancel; a world that did not resolve (or failed) is asked for again next time.
+    /// The world's layout: ENOENT when it does not resolve, EAGAIN when the provider is too busy to resolve it now.
+    /// Concurrent lookups share one call to the provider, which a cancelled lookup does not cancel. Nothing is kept
+    /// here once the call is done: the provider remembers worlds, and forgets them within its limits.
     /// </summary>
-    private async ValueTask<Layout?> WorldAsync(string world, CancellationToken cancellationToken)
+    private async ValueTask<FuseResult<Layout>> WorldAsync(string world, CancellationToken cancellationToken)
     {
-        var resolution = _worlds.GetOrAdd(world, name => new Lazy<Task<Layout?>>(() => ResolveWorldAsync(name)));
-        var layout = await resolution.Value.WaitAsync(cancellationToken);
-        if (layout is null)
-            _worlds.TryRemove(KeyValuePair.Create(world, resolution));
-        return layout;
+        var lookup = _worlds.GetOrAdd(world, name => new Lazy<Task<FuseResult<Layout>>>(() => ResolveWorldAsync(name)));
+        try
+        {
+            return await lookup.Value.WaitAsync(cancellationToken);
+        }
+        finally
+        {
+            if (lookup.Value.IsCompleted)
+                _worlds.TryRemove(KeyValuePair.Create(world, lookup));
+        }
     }
 
-    private async Task<Layout?> ResolveWorldAsync(string world)
+    private async Task<FuseResult<Layout>> ResolveWorldAsync(string world)
     {
         try
         {
-            return await Task.Run(() => _provider.ForWorldAsync(world, CancellationToken.None).AsTask());
+            var layout = await Task.Run(() => _provider.ForWorldAsync(world, CancellationToken.None).AsTask());
+            return layout is null ? Errno.ENOENT : layout;
+        }
+        catch (ProviderBusyException)
+        {
+            return Errno.EAGAIN; // the provider logs why
         }
         catch (Exception e)
         {
             _logger.LogError("Resolving the world '{World}' failed: {Reason}", world, e.Message);
-            return null;
+            return Errno.ENOENT;
         }
     }
 }

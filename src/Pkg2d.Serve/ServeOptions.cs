@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
@@ -9,8 +10,8 @@ namespace Pkg2d.Serve;
 /// What <c>pkg2d serve</c> does, from the configuration section <c>pkg2d</c> (see systemd/pkg2d.json):
 /// <code>
 /// { "pkg2d": { "MountPoint": "/mnt/pkg2", "Listen": [ "127.0.0.1:5000" ], "CacheDirectory": "/var/cache/pkg2d",
-///              "CacheSize": "10G", "AllowOther": true, "Images": [ "gcc", "python3" ], "OnDemand": true,
-///              "LogLevel": "Information" } }
+///              "CacheSize": "10G", "AllowOther": true, "Images": [ "gcc", "python3" ], "Lock": null, "OnDemand": true,
+///              "MaxWorldEntries": 16, "MaxImages": 256, "MaxResolving": 2, "ResolvingWait": 30, "LogLevel": "Information" } }
 /// </code>
 /// At least one of <see cref="MountPoint"/> and <see cref="Listen"/> must be given.
 /// </summary>
@@ -48,6 +49,24 @@ public sealed record ServeOptions
     /// </summary>
     public bool OnDemand { get; init; } = true;
 
+    /// <summary>A lock file (pkg2d lock): the configured images it has are built from exactly its packages, reading no index.</summary>
+    public string? Lock { get; init; }
+
+    /// <summary>The most entries (packages) an on-demand world may name; a longer one is refused before anything is resolved.</summary>
+    public int MaxWorldEntries { get; init; } = 16;
+
+    /// <summary>
+    /// The most on-demand images remembered (in memory and in the catalog); beyond it the least recently used are
+    /// forgotten. Configured images do not count.
+    /// </summary>
+    public int MaxImages { get; init; } = 256;
+
+    /// <summary>The most on-demand worlds resolved at once; others wait up to <see cref="ResolvingWait"/>, then are refused for now.</summary>
+    public int MaxResolving { get; init; } = 2;
+
+    /// <summary>How long an on-demand world waits for a free resolution slot (configured in seconds).</summary>
+    public TimeSpan ResolvingWait { get; init; } = TimeSpan.FromSeconds(30);
+
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
 
     /// <summary>Reads the <c>pkg2d</c> section; a value that does not parse is an error naming its key.</summary>
@@ -66,6 +85,11 @@ public sealed record ServeOptions
             AllowOther = Parse(section, nameof(AllowOther), bool.Parse) ?? defaults.AllowOther,
             Images = List(section, nameof(Images)),
             OnDemand = Parse(section, nameof(OnDemand), bool.Parse) ?? defaults.OnDemand,
+            Lock = NonEmpty(section, nameof(Lock)),
+            MaxWorldEntries = Parse(section, nameof(MaxWorldEntries), Positive) ?? defaults.MaxWorldEntries,
+            MaxImages = Parse(section, nameof(MaxImages), Positive) ?? defaults.MaxImages,
+            MaxResolving = Parse(section, nameof(MaxResolving), Positive) ?? defaults.MaxResolving,
+            ResolvingWait = Parse(section, nameof(ResolvingWait), v => TimeSpan.FromSeconds(Positive(v))) ?? defaults.ResolvingWait,
             LogLevel = Parse(section, nameof(LogLevel), v => Enum.Parse<LogLevel>(v, ignoreCase: true)) ?? defaults.LogLevel,
         };
     }
@@ -92,6 +116,11 @@ public sealed record ServeOptions
         return endPoint;
     }
 
+    private static int Positive(string text) =>
+        int.Parse(text, NumberStyles.None, CultureInfo.InvariantCulture) is > 0 and var value
+            ? value
+            : throw new FormatException("it must be at least 1");
+
     private static string? NonEmpty(IConfigurationSection section, string key) =>
         section[key] is { Length: > 0 } value ? value : null;
 
@@ -113,7 +142,7 @@ public sealed record ServeOptions
         {
             return parse(value.Trim());
         }
-        catch (Exception e) when (e is FormatException or ArgumentException)
+        catch (Exception e) when (e is FormatException or ArgumentException or OverflowException)
         {
             throw new FormatException($"configuration {section.Path}:{key}: '{value}' is not valid ({e.Message})", e);
         }

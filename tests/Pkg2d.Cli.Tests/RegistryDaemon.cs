@@ -34,6 +34,10 @@ internal sealed partial class RegistryDaemon : IDisposable
         Host = _address.Task.Result;
     }
 
+    public int ProcessId => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
     /// <summary>HOST:PORT, as image references name the registry.</summary>
     public string Host { get; }
 

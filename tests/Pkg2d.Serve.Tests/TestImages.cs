@@ -128,9 +128,14 @@ internal sealed class TestProvider(TestImages images) : ILayoutProvider
 
     public int WorldCalls => Volatile.Read(ref _worldCalls);
 
+    /// <summary>While true, every world is refused for now, as a provider with all its resolution slots taken.</summary>
+    public bool Busy { get; set; }
+
     public ValueTask<Layout?> ForWorldAsync(string world, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _worldCalls);
+        if (Busy)
+            throw new ProviderBusyException("all resolution slots are taken");
         return ValueTask.FromResult(world == WorldName ? images.WorldLayout() : null);
     }
 }

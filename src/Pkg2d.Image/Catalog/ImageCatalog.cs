@@ -62,6 +62,13 @@ public sealed class ImageCatalog(string directory)
         AtomicFile.Write(PathOf(image.Name, image.Arch, image.World), writer => ResolvedImageJson.Write(writer, image));
     }
 
+    /// <summary>Forgets an image; one not kept is no error.</summary>
+    public void Remove(string name, string arch, IReadOnlyList<string> world)
+    {
+        if (System.IO.Directory.Exists(Directory))
+            File.Delete(PathOf(name, arch, world));
+    }
+
     private string PathOf(string name, string arch, IReadOnlyList<string> world) => Path.Combine(Directory,
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{name}\n{arch}\n{string.Join('\n', world)}")))[..32] + ".json");
 }

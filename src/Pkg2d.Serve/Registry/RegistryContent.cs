@@ -30,6 +30,7 @@ internal sealed class RegistryContent(ILayoutProvider provider, ILogger<Registry
         provider.Root.Entries.Select(e => e.Name).Where(RegistryRoute.IsValidName).Order(StringComparer.Ordinal).ToArray();
 
     /// <summary>The repository of a valid name, or null when it is neither in the root layout nor a world that resolves.</summary>
+    /// <exception cref="ProviderBusyException">The world may resolve, but not now.</exception>
     public async ValueTask<Repository?> FindAsync(string name, CancellationToken cancellationToken)
     {
         if (provider.Root.Entries.FirstOrDefault(e => e.Name == name) is { } entry)
@@ -40,7 +41,7 @@ internal sealed class RegistryContent(ILayoutProvider provider, ILogger<Registry
         {
             layout = await provider.ForWorldAsync(world, cancellationToken);
         }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is not ProviderBusyException && (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested))
         {
             logger.LogError("Resolving the world '{World}' failed: {Reason}", world, e.Message);
             return null;

@@ -40,6 +40,9 @@ internal sealed record RegistryError(int Status, string Code, string Message, st
     public static readonly RegistryError TooManyRequests =
         new(StatusCodes.Status429TooManyRequests, "TOOMANYREQUESTS", "too many requests", "the registry is serving as many requests as it takes; retry later");
 
+    public static RegistryError Busy(string name, string reason) =>
+        new(StatusCodes.Status429TooManyRequests, "TOOMANYREQUESTS", "too many images are being built; retry later", $"{Shorten(name)}: {reason}");
+
     /// <summary>Distribution's code for a backend that failed: the blob could not be produced now (a mirror down).</summary>
     public static RegistryError Unavailable(string digest, string reason) =>
         new(StatusCodes.Status503ServiceUnavailable, "UNAVAILABLE", "the blob cannot be produced now", $"{digest}: {reason}");

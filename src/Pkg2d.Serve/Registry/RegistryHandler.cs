@@ -92,7 +92,16 @@ internal sealed class RegistryHandler(RegistryContent content, BlobCache cache, 
                 ? RegistryError.TagInvalid(route.Reference)
                 : RegistryError.DigestInvalid(route.Reference);
 
-        var repository = await content.FindAsync(route.Name, context.RequestAborted);
+        Repository? repository;
+        try
+        {
+            repository = await content.FindAsync(route.Name, context.RequestAborted);
+        }
+        catch (ProviderBusyException e)
+        {
+            context.Response.Headers.RetryAfter = "5";
+            return RegistryError.Busy(route.Name, e.Message);
+        }
         if (repository is null)
             return RegistryError.NameUnknown(route.Name);
         switch (route.Endpoint)

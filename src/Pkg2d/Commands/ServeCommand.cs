@@ -1,9 +1,11 @@
 using System.CommandLine;
+using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Pkg2d.Fetch;
+using Pkg2d.Image.Catalog;
 using Pkg2d.Serve;
 using Pkg2d.Serving;
 
@@ -35,6 +37,23 @@ internal static class ServeCommand
         {
             Description = "Build an image for any name looked up, /<world>/ (default true); false serves only configured and remembered images.",
         };
+        var lockFile = new Option<string?>("--lock")
+        {
+            Description = "Build the configured images this lock file (pkg2d lock) has from exactly its packages, reading no index for them.",
+        };
+        var maxWorldEntries = new Option<int?>("--max-world-entries")
+        {
+            Description = "The most packages an on-demand world may name (default 16); a longer one is not found.",
+        };
+        var maxImages = new Option<int?>("--max-images")
+        {
+            Description = "The most on-demand images remembered (default 256); beyond it the least recently used are forgotten. Configured images do not count.",
+        };
+        var maxResolving = new Option<int?>("--max-resolving")
+        {
+            Description = "The most on-demand worlds resolved at once (default 2); others wait up to 30 s (ResolvingWait), "
+                + "then the registry answers 429 and the mount EAGAIN.",
+        };
         var logLevel = new Option<string?>("--log-level") { Description = "Trace, Debug, Information, Warning, Error or Critical." };
 
         var command = new Command("serve", "Serve images built from Alpine packages on demand, as a read-only OCI layout mounted over FUSE "
@@ -42,7 +61,8 @@ internal static class ServeCommand
             + "(HOST:PORT/NAME:latest for a configured image, HOST:PORT/gcc/make:latest for the packages gcc and make). "
             + "Stops cleanly on SIGTERM/SIGINT.");
         common.AddTo(command);
-        foreach (var option in new Option[] { config, mount, listen, tlsCert, tlsKey, cacheSize, image, allowOther, onDemand, logLevel })
+        foreach (var option in new Option[] { config, mount, listen, tlsCert, tlsKey, cacheSize, image, lockFile, allowOther, onDemand,
+            maxWorldEntries, maxImages, maxResolving, logLevel })
             command.Options.Add(option);
         command.SetAction(async (result, _) =>
         {
@@ -62,6 +82,11 @@ internal static class ServeCommand
             Add("--allow-other", result.GetValue(allowOther)?.ToString());
             Add("--on-demand", result.GetValue(onDemand)?.ToString());
             Add("--log-level", result.GetValue(logLevel));
+            // Passed as configuration keys, which the host reads like any other setting.
+            Add($"--{ServeOptions.SectionName}:{nameof(ServeOptions.Lock)}", result.GetValue(lockFile));
+            Add($"--{ServeOptions.SectionName}:{nameof(ServeOptions.MaxWorldEntries)}", result.GetValue(maxWorldEntries)?.ToString(CultureInfo.InvariantCulture));
+            Add($"--{ServeOptions.SectionName}:{nameof(ServeOptions.MaxImages)}", result.GetValue(maxImages)?.ToString(CultureInfo.InvariantCulture));
+            Add($"--{ServeOptions.SectionName}:{nameof(ServeOptions.MaxResolving)}", result.GetValue(maxResolving)?.ToString(CultureInfo.InvariantCulture));
             foreach (var value in result.GetValue(image) ?? [])
                 Add("--image", value);
             var repositories = common.Read(result);
@@ -78,7 +103,7 @@ internal static class ServeCommand
             {
                 var options = services.GetRequiredService<ServeOptions>();
                 var provider = new EngineLayoutProvider(options, RepositoryOptionsFrom(services.GetRequiredService<IConfiguration>()),
-                    services.GetRequiredService<ILogger<EngineLayoutProvider>>());
+                    options.Lock is { } path ? LockFile.Read(path) : null, services.GetRequiredService<ILogger<EngineLayoutProvider>>());
                 provider.InitializeAsync(options.Images, CancellationToken.None).GetAwaiter().GetResult();
                 return provider;
             });
