@@ -17,11 +17,7 @@ internal sealed partial class RegistryDaemon : IDisposable
 
     public RegistryDaemon(string cache, params string[] options)
     {
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "pkg2d.dll"), "serve", "--listen", "127.0.0.1:0", "--cache", cache, .. options])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
+        var start = Pkg2dProcess.StartInfo(["serve", "--listen", "127.0.0.1:0", "--cache", cache, .. options]);
         _process = Process.Start(start)!;
         _process.OutputDataReceived += (_, e) => Append(e.Data);
         _process.ErrorDataReceived += (_, e) => Append(e.Data);
