@@ -70,7 +70,7 @@ internal sealed partial class RegistryDaemon : IDisposable
             _address.TrySetResult(match.Groups[1].Value);
     }
 
-    [GeneratedRegex(@"Serving the OCI distribution API at http://(127\.0\.0\.1:\d+)/")]
+    [GeneratedRegex(@"Serving the OCI distribution API at https?://(127\.0\.0\.1:\d+)/")]
     private static partial Regex Listening();
 
     [DllImport("libc", SetLastError = true)]
