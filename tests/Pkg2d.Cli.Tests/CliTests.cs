@@ -6,11 +6,19 @@ namespace Pkg2d.Cli.Tests;
 /// <summary>The `pkg2d` executable as a user runs it: output, errors and exit status.</summary>
 public class CliTests
 {
-    private static readonly string Pkg2dDll = Path.Combine(AppContext.BaseDirectory, "pkg2d.dll");
-
-    private static (int ExitCode, string Output, string Errors) Pkg2d(params string[] arguments) => Tool.Run("dotnet", [Pkg2dDll, .. arguments]);
+    private static (int ExitCode, string Output, string Errors) Pkg2d(params string[] arguments) => Pkg2dProcess.Run(arguments);
 
     private static string[] X86Index => ["--repo", Fixtures.X86_64Index, "--arch", "x86_64", "--keys-dir", Fixtures.KeysDir];
+
+    /// <summary>Guards against testing a stale PKG2D_BIN: its version names the commit the tests were built from.</summary>
+    [Fact]
+    public void TheExecutableUnderTestIsBuiltFromTheSameSourceAsTheTests()
+    {
+        var (exit, output, error) = Pkg2d("--version");
+
+        Assert.True(exit == 0, error);
+        Assert.Equal(System.Diagnostics.FileVersionInfo.GetVersionInfo(Pkg2dProcess.Dll).ProductVersion, output.Trim());
+    }
 
     [FixtureFact]
     public void ResolvePrintsTheSolutionInInstallOrder()

@@ -28,11 +28,7 @@ internal sealed class Daemon : IDisposable
         _notify.Bind(new UnixDomainSocketEndPoint(socketPath));
         _ = Task.Run(ListenAsync);
 
-        var start = new ProcessStartInfo("dotnet", [System.IO.Path.Combine(AppContext.BaseDirectory, "pkg2d.dll"), "serve", "--mount", mountPoint, "--cache", cache, .. options])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
+        var start = Pkg2dProcess.StartInfo(["serve", "--mount", mountPoint, "--cache", cache, .. options]);
         start.Environment["NOTIFY_SOCKET"] = socketPath;
         _process = Process.Start(start)!;
         _process.OutputDataReceived += (_, e) => Append(e.Data);

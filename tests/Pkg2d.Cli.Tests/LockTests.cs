@@ -7,9 +7,7 @@ namespace Pkg2d.Cli.Tests;
 public class LockTests
 {
     private static int _publications;
-    private static readonly string Pkg2dDll = Path.Combine(AppContext.BaseDirectory, "pkg2d.dll");
-
-    private static (int ExitCode, string Output, string Errors) Pkg2d(params string[] arguments) => Tool.Run("dotnet", [Pkg2dDll, .. arguments]);
+    private static (int ExitCode, string Output, string Errors) Pkg2d(params string[] arguments) => Pkg2dProcess.Run(arguments);
 
     [FixtureFact]
     public void A_lock_is_deterministic_and_an_export_with_it_reads_no_index_and_is_byte_identical()

@@ -10,10 +10,8 @@ namespace Pkg2d.Cli.Tests;
 /// <summary>`pkg2d push` to a real CNCF distribution registry on 127.0.0.1, checked with skopeo, umoci and the registry's access log.</summary>
 public class PushTests
 {
-    private static readonly string Pkg2dDll = Path.Combine(AppContext.BaseDirectory, "pkg2d.dll");
-
     private static (int ExitCode, string Output, string Errors) Pkg2d(string[] arguments, IDictionary<string, string>? environment = null) =>
-        Tool.Run("dotnet", [Pkg2dDll, .. arguments], environment);
+        Pkg2dProcess.Run(arguments, environment);
 
     /// <summary>The fixture mirror's armhf packages, bare images (no base world), a cache of the test's own.</summary>
     private static string[] Mirror(TempDirectory dir) =>

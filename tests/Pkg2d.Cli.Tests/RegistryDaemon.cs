@@ -17,11 +17,7 @@ internal sealed partial class RegistryDaemon : IDisposable
 
     public RegistryDaemon(string cache, params string[] options)
     {
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "pkg2d.dll"), "serve", "--listen", "127.0.0.1:0", "--cache", cache, .. options])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
+        var start = Pkg2dProcess.StartInfo(["serve", "--listen", "127.0.0.1:0", "--cache", cache, .. options]);
         _process = Process.Start(start)!;
         _process.OutputDataReceived += (_, e) => Append(e.Data);
         _process.ErrorDataReceived += (_, e) => Append(e.Data);
@@ -78,7 +74,7 @@ internal sealed partial class RegistryDaemon : IDisposable
             _address.TrySetResult(match.Groups[1].Value);
     }
 
-    [GeneratedRegex(@"Serving the OCI distribution API at http://(127\.0\.0\.1:\d+)/")]
+    [GeneratedRegex(@"Serving the OCI distribution API at https?://(127\.0\.0\.1:\d+)/")]
     private static partial Regex Listening();
 
     [DllImport("libc", SetLastError = true)]

@@ -29,7 +29,7 @@ public sealed class RegistryServeTests : IDisposable
     {
         using var daemon = StartArmhf("--image", "alpine-base");
         var exported = _dir.Combine("exported");
-        var (exit, _, error) = Tool.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "pkg2d.dll"), "export", "--repo", _mirror.Url + "/v3.7/main",
+        var (exit, _, error) = Pkg2dProcess.Run(["export", "--repo", _mirror.Url + "/v3.7/main",
             "--arch", "armhf", "--keys-dir", Fixtures.KeysDir, "--cache", _dir.Combine("export-cache"), "--out", exported, "alpine-base"]);
         Assert.True(exit == 0, error);
         var digest = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(exported, "index.json"))).RootElement

@@ -55,7 +55,7 @@ public sealed class ServeTests : IDisposable
 
             // The bytes under every digest are exactly what `pkg2d export` writes for the same image.
             var exported = _dir.Combine("exported");
-            var (exit, _, error) = Tool.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "pkg2d.dll"), "export", "--repo", _mirror.Url + "/v3.7/main",
+            var (exit, _, error) = Pkg2dProcess.Run(["export", "--repo", _mirror.Url + "/v3.7/main",
                 "--arch", "armhf", "--keys-dir", Fixtures.KeysDir, "--cache", _dir.Combine("export-cache"), "--out", exported, "alpine-base"]);
             Assert.True(exit == 0, error);
             Assert.Equal(File.ReadAllBytes(Path.Combine(exported, "index.json")), File.ReadAllBytes(daemon.Path("index.json")));

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Pkg2d.Oci;
 
 namespace Pkg2d.Image.Packages;
@@ -9,38 +10,40 @@ namespace Pkg2d.Image.Packages;
 /// checksum, so an image whose packages were seen before can be described (manifest, config, top layer) without
 /// downloading anything. Files are written to a temporary name and renamed, so a reader never sees half a file.
 /// </summary>
-public sealed class PackageFactsCache(string cacheDir)
+public sealed partial class PackageFactsCache(string cacheDir)
 {
     /// <summary>Bumped whenever the facts' shape or meaning changes, so old entries are simply not found.</summary>
     private const string Schema = "facts-v2";
 
-    private static readonly JsonSerializerOptions Options = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-    };
-
     public string Directory { get; } = Path.Combine(cacheDir, Schema);
 
-    public PackageFacts? TryGet(string key) => Read<PackageFacts>(key);
+    public PackageFacts? TryGet(string key) => Read(key, FactsJson.Default.PackageFacts);
 
-    public void Put(PackageFacts facts) => Write(facts.Key, facts);
+    public void Put(PackageFacts facts) => Write(facts.Key, facts, FactsJson.Default.PackageFacts);
 
     /// <summary>The digests of a derived layer (see DerivedLayer), which cost a pass over its packages to learn.</summary>
     public LayerDigests? TryGetDerived(string key) =>
-        Read<DerivedFacts>(key) is { } derived ? new LayerDigests(Digest.Parse(derived.Digest), derived.Size, Digest.Parse(derived.Digest)) : null;
+        Read(key, FactsJson.Default.DerivedFacts) is { } derived ? new LayerDigests(Digest.Parse(derived.Digest), derived.Size, Digest.Parse(derived.Digest)) : null;
 
-    public void PutDerived(string key, LayerDigests digests) => Write(key, new DerivedFacts(digests.Digest.ToString(), digests.Size));
+    public void PutDerived(string key, LayerDigests digests) => Write(key, new DerivedFacts(digests.Digest.ToString(), digests.Size), FactsJson.Default.DerivedFacts);
 
     private sealed record DerivedFacts(string Digest, long Size);
 
-    private T? Read<T>(string key) where T : class
+    /// <summary>Generated (de)serializers, so the cache needs no reflection; the shape matches what reflection wrote.</summary>
+    [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, Converters = [typeof(FileTypeJson)])]
+    [JsonSerializable(typeof(PackageFacts))]
+    [JsonSerializable(typeof(DerivedFacts))]
+    private sealed partial class FactsJson : JsonSerializerContext;
+
+    private sealed class FileTypeJson() : JsonStringEnumConverter<PackageFileType>(JsonNamingPolicy.CamelCase);
+
+    private T? Read<T>(string key, JsonTypeInfo<T> type) where T : class
     {
         var path = PathOf(key);
         try
         {
             using var file = File.OpenRead(path);
-            return JsonSerializer.Deserialize<T>(file, Options);
+            return JsonSerializer.Deserialize(file, type);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -54,7 +57,7 @@ public sealed class PackageFactsCache(string cacheDir)
         }
     }
 
-    private void Write<T>(string key, T value)
+    private void Write<T>(string key, T value, JsonTypeInfo<T> type)
     {
         System.IO.Directory.CreateDirectory(Directory);
         var path = PathOf(key);
@@ -62,7 +65,7 @@ public sealed class PackageFactsCache(string cacheDir)
         try
         {
             using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-                JsonSerializer.Serialize(file, value, Options);
+                JsonSerializer.Serialize(file, value, type);
             File.Move(temp, path, overwrite: true);
         }
         finally

@@ -1,0 +1,65 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Pkg2d.Testing;
+
+namespace Pkg2d.Cli.Tests;
+
+/// <summary>
+/// `pkg2d serve` set up by its configuration file and serving HTTPS: paths the host tests cover in-process only,
+/// here run by the executable under test (in CI the Native AOT build, where trimming could break them).
+/// </summary>
+public sealed class ServeConfigurationTests : IDisposable
+{
+    private readonly TempDirectory _dir = new("pkg2d-conf-");
+    private readonly LoopbackMirror _mirror = new(Fixtures.Path("mirror"));
+
+    [FixtureFact]
+    public async Task AConfigurationFileGivesTheImagesAndTheCertificateAndClientsGetHttp2()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256);
+        var alternative = new SubjectAlternativeNameBuilder();
+        alternative.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(alternative.Build());
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        File.WriteAllText(_dir.Combine("cert.pem"), certificate.ExportCertificatePem());
+        File.WriteAllText(_dir.Combine("key.pem"), key.ExportPkcs8PrivateKeyPem());
+        var config = _dir.Combine("pkg2d.json");
+        File.WriteAllText(config, JsonSerializer.Serialize(new
+        {
+            pkg2d = new { Images = new[] { "alpine-base" }, OnDemand = false, TlsCertificate = _dir.Combine("cert.pem"), TlsKey = _dir.Combine("key.pem") },
+        }));
+
+        using var daemon = new RegistryDaemon(_dir.Combine("cache"),
+            ["--config", config, "--repo", _mirror.Url + "/v3.7/main", "--arch", "armhf", "--keys-dir", Fixtures.KeysDir]);
+        using var handler = new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, presented, _, _) => presented?.Thumbprint == certificate.Thumbprint,
+        };
+        using var client = new HttpClient(handler)
+        {
+            BaseAddress = new Uri($"https://{daemon.Host}"),
+            DefaultRequestVersion = HttpVersion.Version20,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        client.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/vnd.oci.image.index.v1+json"));
+        client.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/vnd.oci.image.manifest.v1+json"));
+
+        using var configured = await client.GetAsync("/v2/alpine-base/manifests/latest");
+        Assert.True(configured.StatusCode == HttpStatusCode.OK, daemon.Log);
+        Assert.Equal(HttpVersion.Version20, configured.Version);
+        Assert.StartsWith("application/vnd.oci.image.", configured.Content.Headers.ContentType?.MediaType);
+        using var onDemand = await client.GetAsync("/v2/zlib/manifests/latest");
+        Assert.Equal(HttpStatusCode.NotFound, onDemand.StatusCode);
+        Assert.Equal(0, daemon.Stop());
+    }
+
+    public void Dispose()
+    {
+        _mirror.Dispose();
+        _dir.Dispose();
+    }
+}
