@@ -201,8 +201,7 @@ public sealed class ServeLimitsTests(ITestOutputHelper output) : IDisposable
         long.Parse(File.ReadLines($"/proc/{pid}/status").Single(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))
             .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
 
-    private static (int ExitCode, string Output, string Errors) Pkg2d(params string[] arguments) =>
-        Tool.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "pkg2d.dll"), .. arguments]);
+    private static (int ExitCode, string Output, string Errors) Pkg2d(params string[] arguments) => Pkg2dProcess.Run(arguments);
 
     private static void Ok((int ExitCode, string Output, string Errors) run) => Assert.True(run.ExitCode == 0, run.Errors);
 
