@@ -38,10 +38,10 @@ public sealed class IndexLoader(
             var folders = FoldersFrom(i);
             try
             {
-                var index = Location.IsHttp(location)
+                var (index, sha256) = Location.IsHttp(location)
                     ? await LoadRemoteAsync(spec, arch, location, folders[0], cancellationToken)
                     : Read(spec, arch, location, location, folders[0]);
-                return new LoadedRepository(spec, index, location, folders);
+                return new LoadedRepository(spec, index, sha256, location, folders);
             }
             catch (FetchException e)
             {
@@ -59,7 +59,8 @@ public sealed class IndexLoader(
                 if (!offline)
                     warn?.Invoke($"{location}: {failures[i].Message}; using the cached copy from {File.GetLastWriteTimeUtc(cached):u}");
                 var folders = FoldersFrom(i);
-                return new LoadedRepository(spec, Read(spec, arch, cached, location, folders[0]), location, folders);
+                var (index, sha256) = Read(spec, arch, cached, location, folders[0]);
+                return new LoadedRepository(spec, index, sha256, location, folders);
             }
         }
 
@@ -72,7 +73,7 @@ public sealed class IndexLoader(
             $"cannot load the index of repository {spec} for arch {arch}: {string.Join("; ", failures.Select(f => f.Message))}", failures[^1]);
     }
 
-    private async Task<ApkIndex> LoadRemoteAsync(RepositorySpec spec, string arch, string location, string folder, CancellationToken cancellationToken)
+    private async Task<(ApkIndex Index, string Sha256)> LoadRemoteAsync(RepositorySpec spec, string arch, string location, string folder, CancellationToken cancellationToken)
     {
         if (offline)
             throw new FetchException($"{location}: not downloaded (offline)", location);
@@ -98,12 +99,12 @@ public sealed class IndexLoader(
                     return await LoadRemoteAsync(spec, arch, location, folder, cancellationToken);
                 }
             }
-            var index = Read(spec, arch, temp, location, folder);
+            var read = Read(spec, arch, temp, location, folder);
             // Dated as the server dates it, so the next request can ask whether it changed since.
             if (remote.LastModified is { } modified)
                 File.SetLastWriteTimeUtc(temp, modified.UtcDateTime);
             File.Move(temp, cached, overwrite: true);
-            return index;
+            return read;
         }
         finally
         {
@@ -115,7 +116,7 @@ public sealed class IndexLoader(
     /// Verifies and parses the index at <paramref name="path"/>, unless the snapshot kept for it was made from the same
     /// bytes with the same keys and options: then that is used, and its warnings said again.
     /// </summary>
-    private ApkIndex Read(RepositorySpec spec, string arch, string path, string source, string folder)
+    private (ApkIndex Index, string Sha256) Read(RepositorySpec spec, string arch, string path, string source, string folder)
     {
         byte[] bytes;
         try
@@ -126,13 +127,14 @@ public sealed class IndexLoader(
         {
             throw new FetchException($"{source}: no such file", source, null, e);
         }
-        var key = IndexSnapshot.Key(SHA256.HashData(bytes), _keysFingerprint, arch, allowUntrusted, spec.Kind, folder, source);
+        var sha256 = SHA256.HashData(bytes);
+        var key = IndexSnapshot.Key(sha256, _keysFingerprint, arch, allowUntrusted, spec.Kind, folder, source);
         var snapshotPath = cache.IndexSnapshotPath(source);
         if (IndexSnapshot.TryRead(snapshotPath, key, folder, source) is { } kept)
         {
             foreach (var warning in kept.Warnings)
                 warn?.Invoke(warning);
-            return kept.Index;
+            return (kept.Index, Convert.ToHexStringLower(sha256));
         }
 
         var warnings = new List<string>();
@@ -154,6 +156,6 @@ public sealed class IndexLoader(
         {
             // A snapshot only saves time on the next load (a read-only cache just goes without); this load has its index.
         }
-        return index;
+        return (index, Convert.ToHexStringLower(sha256));
     }
 }

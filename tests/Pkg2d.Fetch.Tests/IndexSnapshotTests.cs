@@ -46,6 +46,8 @@ public sealed class IndexSnapshotTests(ITestOutputHelper output) : IDisposable
 
         var second = await Load(spec, keys);
         AssertSame(first, second);
+        var loaded = await new IndexLoader(_transport, new PackageCache(_dir.Combine("cache")), keys).LoadAsync(spec, Arch);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(index))), loaded.IndexSha256);
 
         PlantCutDown(spec, index, keys, Arch, allowUntrusted: false);
         Assert.Equal(10, (await Load(spec, keys)).Entries.Count);
