@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Pkg2d.Apk.Index;
 using Pkg2d.Apk.Signing;
 
@@ -14,6 +15,8 @@ public sealed class IndexLoader(
 {
     // An index is tens of MiB at most; anything larger is not an index.
     private const long MaxIndexBytes = 512L << 20;
+
+    private readonly byte[] _keysFingerprint = keys.Fingerprint();
 
     public async Task<RepositorySet> LoadAsync(IReadOnlyList<RepositorySpec> specs, string arch, CancellationToken cancellationToken = default)
     {
@@ -35,10 +38,10 @@ public sealed class IndexLoader(
             var folders = FoldersFrom(i);
             try
             {
-                var index = Location.IsHttp(location)
-                    ? await LoadRemoteAsync(spec, location, folders[0], cancellationToken)
-                    : Read(spec, location, location, folders[0]);
-                return new LoadedRepository(spec, index, location, folders);
+                var (index, sha256) = Location.IsHttp(location)
+                    ? await LoadRemoteAsync(spec, arch, location, folders[0], cancellationToken)
+                    : Read(spec, arch, location, location, folders[0]);
+                return new LoadedRepository(spec, index, sha256, location, folders);
             }
             catch (FetchException e)
             {
@@ -56,7 +59,8 @@ public sealed class IndexLoader(
                 if (!offline)
                     warn?.Invoke($"{location}: {failures[i].Message}; using the cached copy from {File.GetLastWriteTimeUtc(cached):u}");
                 var folders = FoldersFrom(i);
-                return new LoadedRepository(spec, Read(spec, cached, location, folders[0]), location, folders);
+                var (index, sha256) = Read(spec, arch, cached, location, folders[0]);
+                return new LoadedRepository(spec, index, sha256, location, folders);
             }
         }
 
@@ -69,7 +73,7 @@ public sealed class IndexLoader(
             $"cannot load the index of repository {spec} for arch {arch}: {string.Join("; ", failures.Select(f => f.Message))}", failures[^1]);
     }
 
-    private async Task<ApkIndex> LoadRemoteAsync(RepositorySpec spec, string location, string folder, CancellationToken cancellationToken)
+    private async Task<(ApkIndex Index, string Sha256)> LoadRemoteAsync(RepositorySpec spec, string arch, string location, string folder, CancellationToken cancellationToken)
     {
         if (offline)
             throw new FetchException($"{location}: not downloaded (offline)", location);
@@ -85,22 +89,22 @@ public sealed class IndexLoader(
             {
                 try
                 {
-                    return Read(spec, cached, location, folder);
+                    return Read(spec, arch, cached, location, folder);
                 }
                 catch (Apk.ApkFormatException e)
                 {
                     // The kept copy went bad on disk while the server's is unchanged: fetch it whole again.
                     warn?.Invoke($"{location}: the cached copy {cached} is unusable ({e.Message}); downloading it again");
                     File.Delete(cached);
-                    return await LoadRemoteAsync(spec, location, folder, cancellationToken);
+                    return await LoadRemoteAsync(spec, arch, location, folder, cancellationToken);
                 }
             }
-            var index = Read(spec, temp, location, folder);
+            var read = Read(spec, arch, temp, location, folder);
             // Dated as the server dates it, so the next request can ask whether it changed since.
             if (remote.LastModified is { } modified)
                 File.SetLastWriteTimeUtc(temp, modified.UtcDateTime);
             File.Move(temp, cached, overwrite: true);
-            return index;
+            return read;
         }
         finally
         {
@@ -108,23 +112,50 @@ public sealed class IndexLoader(
         }
     }
 
-    private ApkIndex Read(RepositorySpec spec, string path, string source, string folder)
+    /// <summary>
+    /// Verifies and parses the index at <paramref name="path"/>, unless the snapshot kept for it was made from the same
+    /// bytes with the same keys and options: then that is used, and its warnings said again.
+    /// </summary>
+    private (ApkIndex Index, string Sha256) Read(RepositorySpec spec, string arch, string path, string source, string folder)
     {
-        Stream stream;
+        byte[] bytes;
         try
         {
-            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.SequentialScan);
+            bytes = File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             throw new FetchException($"{source}: no such file", source, null, e);
         }
-        using (stream)
+        var sha256 = SHA256.HashData(bytes);
+        var key = IndexSnapshot.Key(sha256, _keysFingerprint, arch, allowUntrusted, spec.Kind, folder, source);
+        var snapshotPath = cache.IndexSnapshotPath(source);
+        if (IndexSnapshot.TryRead(snapshotPath, key, folder, source) is { } kept)
         {
-            // A bad index (signature, format) is an error as it is, never a reason to try another copy.
-            return spec.Kind == RepositoryKind.IndexText
-                ? ApkIndexReader.ReadText(stream, folder, source, allowUntrusted, warn)
-                : ApkIndexReader.ReadSigned(stream, folder, source, keys, allowUntrusted, warn);
+            foreach (var warning in kept.Warnings)
+                warn?.Invoke(warning);
+            return (kept.Index, Convert.ToHexStringLower(sha256));
         }
+
+        var warnings = new List<string>();
+        void Warn(string message)
+        {
+            warnings.Add(message);
+            warn?.Invoke(message);
+        }
+        using var stream = new MemoryStream(bytes, writable: false);
+        // A bad index (signature, format) is an error as it is, never a reason to try another copy.
+        var index = spec.Kind == RepositoryKind.IndexText
+            ? ApkIndexReader.ReadText(stream, folder, source, allowUntrusted, Warn)
+            : ApkIndexReader.ReadSigned(stream, folder, source, keys, allowUntrusted, Warn);
+        try
+        {
+            IndexSnapshot.Write(snapshotPath, key, index, warnings);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A snapshot only saves time on the next load (a read-only cache just goes without); this load has its index.
+        }
+        return (index, Convert.ToHexStringLower(sha256));
     }
 }

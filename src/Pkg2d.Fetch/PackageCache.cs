@@ -15,8 +15,10 @@ public sealed class PackageCache
         Root = Path.GetFullPath(root);
         Directory.CreateDirectory(PackagesDir);
         Directory.CreateDirectory(IndexesDir);
+        Directory.CreateDirectory(SnapshotsDir);
         RemoveStaleTempFiles(PackagesDir);
         RemoveStaleTempFiles(IndexesDir);
+        RemoveStaleTempFiles(SnapshotsDir);
     }
 
     public string Root { get; }
@@ -24,6 +26,9 @@ public sealed class PackageCache
     public string PackagesDir => Path.Combine(Root, "packages");
 
     public string IndexesDir => Path.Combine(Root, "indexes");
+
+    /// <summary>Parsed, verified indexes (see IndexSnapshot), apart from the index copies so those stay one file each.</summary>
+    public string SnapshotsDir => Path.Combine(IndexesDir, "snapshots");
 
     /// <summary>`$XDG_CACHE_HOME/pkg2d`, else `~/.cache/pkg2d`; `/var/cache/pkg2d` for root.</summary>
     public static string DefaultDirectory()
@@ -46,6 +51,10 @@ public sealed class PackageCache
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(indexLocation)))[..24];
         return Path.Combine(IndexesDir, $"{hash}-{Location.Name(indexLocation)}");
     }
+
+    /// <summary>Where the snapshot of an index (remote or local) is kept, named as its cached copy would be.</summary>
+    public string IndexSnapshotPath(string indexLocation) =>
+        Path.Combine(SnapshotsDir, Path.GetFileName(IndexPath(indexLocation)) + ".snapshot");
 
     /// <summary>A fresh temp file name in <paramref name="folder"/>, on the same file system as its final place.</summary>
     public static string TempPath(string folder, string stem) =>

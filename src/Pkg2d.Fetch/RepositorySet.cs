@@ -3,13 +3,17 @@ using Pkg2d.Apk.Index;
 namespace Pkg2d.Fetch;
 
 /// <summary>One repository with its loaded index.</summary>
-public sealed class LoadedRepository(RepositorySpec spec, ApkIndex index, string indexLocation, IReadOnlyList<string> packageFolders)
+public sealed class LoadedRepository(
+    RepositorySpec spec, ApkIndex index, string indexSha256, string indexLocation, IReadOnlyList<string> packageFolders)
 {
     public RepositorySpec Spec { get; } = spec;
 
     public string? Tag => Spec.Tag;
 
     public ApkIndex Index { get; } = index;
+
+    /// <summary>Hex SHA-256 of the index file's bytes: what a result derived from the index can be keyed by.</summary>
+    public string IndexSha256 { get; } = indexSha256;
 
     /// <summary>The index location that was read (a URL, or a path for local repositories).</summary>
     public string IndexLocation { get; } = indexLocation;

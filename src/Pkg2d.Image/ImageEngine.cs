@@ -1,6 +1,9 @@
+using System.Security.Cryptography;
+using System.Text;
 using Pkg2d.Apk.Index;
 using Pkg2d.Fetch;
 using Pkg2d.Image.Assembly;
+using Pkg2d.Image.Catalog;
 using Pkg2d.Image.Packages;
 using Pkg2d.Oci;
 
@@ -83,6 +86,50 @@ public sealed class ImageEngine : IDisposable
             [.. repositories.Select(r => r.Index.SignedBy).OfType<string>().Distinct()]);
     }
 
+    /// <summary>
+    /// As <see cref="ResolveAsync(string, IReadOnlyList{string}, CancellationToken)"/>, but a resolution kept in
+    /// <paramref name="resolutions"/> is reused when it was made from the same indexes (bytes and signers), trusted
+    /// keys, arch and world; the indexes are still loaded (and verified, or taken from their snapshots) to know that.
+    /// </summary>
+    public async Task<ResolvedImage> ResolveAsync(string name, IReadOnlyList<string> world, ImageCatalog resolutions, CancellationToken cancellationToken = default)
+    {
+        var inputs = ResolutionInputs(await SourceAsync(cancellationToken), world);
+        if (resolutions.TryGet(name, Arch, world, inputs) is { } kept)
+            return kept;
+        var resolved = await ResolveAsync(name, world, cancellationToken);
+        resolutions.Put(resolved, inputs);
+        return resolved;
+    }
+
+    /// <summary>A key of everything a resolution reads: a change to any of these resolves afresh.</summary>
+    private string ResolutionInputs(ApkSource source, IReadOnlyList<string> world)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        void Add(string? value)
+        {
+            // Length-prefixed (null apart from empty), so different inputs never encode alike.
+            hash.AppendData(BitConverter.GetBytes(value is null ? -1 : value.Length));
+            hash.AppendData(Encoding.UTF8.GetBytes(value ?? ""));
+        }
+        Add(Arch);
+        hash.AppendData(source.Keys.Fingerprint());
+        // Counted, so where the repositories end and the world begins is never ambiguous.
+        hash.AppendData(BitConverter.GetBytes(source.Repositories.Repositories.Count));
+        foreach (var repository in source.Repositories.Repositories)
+        {
+            Add(repository.Tag);
+            Add(string.Join('\n', repository.Spec.Mirrors));
+            Add(repository.IndexLocation);
+            Add(repository.Index.Repository);
+            Add(repository.IndexSha256);
+            Add(repository.Index.SignedBy);
+        }
+        hash.AppendData(BitConverter.GetBytes(world.Count));
+        foreach (var item in world)
+            Add(item);
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
     /// <summary>Assembles a resolved image: its packages' facts are learned as needed, no index is read.</summary>
     public async Task<OciImage> AssembleAsync(ResolvedImage image, ImageOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -100,9 +147,6 @@ public sealed class ImageEngine : IDisposable
         };
         return ImageAssembler.Assemble(content, Store, options.MaxLayers, _warn);
     }
-
-    public async Task<OciImage> BuildAsync(string name, IReadOnlyList<string> world, ImageOptions? options = null, CancellationToken cancellationToken = default) =>
-        await AssembleAsync(await ResolveAsync(name, world, cancellationToken), options, cancellationToken);
 
     /// <summary>A package's download locations: every mirror of its repository once the indexes are loaded, else its index's folder.</summary>
     private IReadOnlyList<string> Locations(ApkIndexEntry entry) =>

@@ -23,6 +23,28 @@ public sealed class TrustedKeys
     public bool Contains(string keyName) => _keys.ContainsKey(keyName);
 
     /// <summary>
+    /// SHA-256 over every key name and key, in name order: equal for two sets that trust exactly the same keys, so a
+    /// result that depended on the keys (a verified index) can be reused only while it is unchanged.
+    /// </summary>
+    public byte[] Fingerprint()
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> length = stackalloc byte[4];
+        foreach (var (name, spki) in _keys)
+        {
+            // Length-prefixed, so no two different sets encode to the same bytes.
+            var nameBytes = System.Text.Encoding.UTF8.GetBytes(name);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(length, nameBytes.Length);
+            hash.AppendData(length);
+            hash.AppendData(nameBytes);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(length, spki.Length);
+            hash.AppendData(length);
+            hash.AppendData(spki);
+        }
+        return hash.GetHashAndReset();
+    }
+
+    /// <summary>
     /// Loads every regular file (or symlink to one) of each directory as a PEM RSA public key named by its file name.
     /// When two directories hold the same name, the first one wins. A file that is not such a key is an error.
     /// </summary>

@@ -7,7 +7,8 @@ namespace Pkg2d.Image.Catalog;
 /// <summary>
 /// Resolved images kept on disk, so a daemon that restarts serves the images it served before without reading a
 /// repository index: each record holds the resolved packages' full index records. Keyed by name, arch and world;
-/// written to a temporary name and renamed.
+/// written to a temporary name and renamed. `export` keeps its records (in another folder) with a key of the
+/// resolution's inputs too, so that they are reused only while those are unchanged.
 /// </summary>
 public sealed class ImageCatalog(string directory)
 {
@@ -31,6 +32,48 @@ public sealed class ImageCatalog(string directory)
             File.Delete(path);
             return null;
         }
+    }
+
+    /// <summary>
+    /// An image kept by <see cref="Put(ResolvedImage, string)"/> with exactly these <paramref name="inputs"/> (a key of
+    /// everything the resolution read), or null: a record from other inputs is stale, a damaged one is never trusted.
+    /// </summary>
+    public ResolvedImage? TryGet(string name, string arch, IReadOnlyList<string> world, string inputs)
+    {
+        var path = PathOf(name, arch, world);
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+            var root = document.RootElement;
+            if (!root.TryGetProperty("inputs", out var kept) || kept.ValueKind != JsonValueKind.String || kept.GetString() != inputs
+                || !root.TryGetProperty("image", out var record))
+                return null;
+            var image = ResolvedImageJson.Read(record, path);
+            return image.Name == name && image.Arch == arch && image.World.SequenceEqual(world) ? image : null;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or Apk.ApkFormatException)
+        {
+            File.Delete(path);
+            return null;
+        }
+    }
+
+    /// <summary>Keeps an image with the key of its resolution's inputs, replacing what was kept for its name, arch and world.</summary>
+    public void Put(ResolvedImage image, string inputs)
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        AtomicFile.Write(PathOf(image.Name, image.Arch, image.World), writer =>
+        {
+            writer.WriteStartObject();
+            writer.WriteString("inputs", inputs);
+            writer.WritePropertyName("image");
+            ResolvedImageJson.Write(writer, image);
+            writer.WriteEndObject();
+        });
     }
 
     /// <summary>Every image kept for an arch, in name order; an unreadable entry is reported and skipped.</summary>

@@ -61,12 +61,15 @@ public static class Exporter
             {
                 var engine = new ImageEngine(request.Repositories with { Arch = arch }, warn);
                 engines.Add(engine);
+                // Apart from the daemon's catalog: these records are keyed by their inputs, the daemon's are not.
+                var resolutions = new ImageCatalog(Path.Combine(engine.Store.Cache.Root, "resolved"));
                 foreach (var spec in request.Images)
                 {
                     var world = spec.WorldWith(request.BaseWorld);
-                    perImage[spec.Name].Add(request.Lock is { } locked
-                        ? await engine.AssembleAsync(locked.Find(spec.Name, engine.Arch, world), request.Image, cancellationToken)
-                        : await engine.BuildAsync(spec.Name, world, request.Image, cancellationToken));
+                    var resolved = request.Lock is { } locked
+                        ? locked.Find(spec.Name, engine.Arch, world)
+                        : await engine.ResolveAsync(spec.Name, world, resolutions, cancellationToken);
+                    perImage[spec.Name].Add(await engine.AssembleAsync(resolved, request.Image, cancellationToken));
                 }
             }
         }
