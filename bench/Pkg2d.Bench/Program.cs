@@ -1,9 +1,14 @@
 using Pkg2d.Bench;
 
 // Each mode appends markdown table rows to the file named by its second argument; bench/run gathers them.
+if (args.Length == 2 && args[0] == "minirepo")
+{
+    MinirootfsRepo.Write(args[1]);
+    return 0;
+}
 if (args.Length != 2)
 {
-    Console.Error.WriteLine("usage: Pkg2d.Bench micro|cpu|peak|fetch|export ROWS_FILE");
+    Console.Error.WriteLine("usage: Pkg2d.Bench micro|cpu|peak|fetch|export ROWS_FILE | minirepo DIR");
     return 2;
 }
 var rows = new ResultRows(args[1]);
