@@ -39,8 +39,6 @@ public sealed class InstallSimulator
     private readonly VirtualRoot _root = new();
     private readonly ScriptRunner _scripts;
     private readonly List<PendingScript> _pending = [];
-    private readonly Dictionary<string, int?> _uids = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int?> _gids = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IReadOnlyDictionary<string, EntryChange>> _rewrites = new(StringComparer.Ordinal);
     private readonly List<KeyValuePair<PackageFacts, List<PackageFile>>> _installed = [];
 
@@ -83,7 +81,7 @@ public sealed class InstallSimulator
             if (!file.Path.Contains('/') && file.Path.StartsWith('.'))
                 continue;
             var real = RealPath(file.Path);
-            var mapped = file with { Uid = Id(_uids, file.UserName, _scripts.Accounts.Uid) ?? file.Uid, Gid = Id(_gids, file.GroupName, _scripts.Accounts.Gid) ?? file.Gid };
+            var mapped = file with { Uid = _scripts.Accounts.Uid(file.UserName) ?? file.Uid, Gid = _scripts.Accounts.Gid(file.GroupName) ?? file.Gid };
             if (file.Type == PackageFileType.Directory && (_root[real] is { Kind: NodeKind.Symlink } || (real != file.Path && _root[real] is not null)))
                 changes[file.Path] = EntryChange.Drop; // a layer's directory entry would replace the link, or reset the directory
             else if (real != file.Path)
@@ -95,22 +93,7 @@ public sealed class InstallSimulator
             _rewrites[package.Key] = changes;
         _installed.Add(new(package, installed));
         _scripts.PackageFilesChanged(package);
-        ForgetIds();
         RunScript(package, ".post-install");
-    }
-
-    /// <summary>An owner name's id as the accounts stand, looked up once per name until they change.</summary>
-    private static int? Id(Dictionary<string, int?> known, string name, Func<string, int?> lookup)
-    {
-        if (!known.TryGetValue(name, out var id))
-            known[name] = id = lookup(name);
-        return id;
-    }
-
-    private void ForgetIds()
-    {
-        _uids.Clear();
-        _gids.Clear();
     }
 
     /// <summary>The real path of a data-tar entry: apk follows symlinks among its parents, never the entry's own name.</summary>
@@ -132,7 +115,7 @@ public sealed class InstallSimulator
             // A directory that exists (made by an earlier package, a script or --initdb) keeps its mode and owner;
             // one reached through a symlink is the link's target, which keeps its own.
             if (existing is null)
-                _root.Set(real, RootNode.Directory(mapped.Mode & 0xFFF, mapped.Uid, mapped.Gid) with { Owner = package });
+                _root.Set(real, RootNode.Of(package, mapped));
             else if (existing.Kind != NodeKind.Directory && _root[_root.Resolve(real)] is not { Kind: NodeKind.Directory })
                 throw new FileConflictException(
                     $"{package} cannot install directory /{file.Path}: /{real} is a {Describe(existing)}; apk fails to rename it into place");
@@ -153,17 +136,7 @@ public sealed class InstallSimulator
             }
             Disown(owner, file.Path, real);
         }
-        var source = file.Type is PackageFileType.File or PackageFileType.HardLink ? new PackageEntrySource(package, file) : null;
-        _root.Set(real, new RootNode
-        {
-            Kind = file.Type == PackageFileType.Symlink ? NodeKind.Symlink : NodeKind.File,
-            Mode = mapped.Mode & 0xFFF,
-            Uid = mapped.Uid,
-            Gid = mapped.Gid,
-            LinkTarget = file.Type == PackageFileType.Symlink ? file.LinkTarget : null,
-            Source = source,
-            Owner = package,
-        });
+        _root.Set(real, RootNode.Of(package, mapped));
         return true;
     }
 
@@ -228,7 +201,6 @@ public sealed class InstallSimulator
         if (_root["lib/apk/exec"] is null)
             _root.Set("lib/apk/exec", RootNode.Directory(0b111_000_000));
         var reason = _scripts.Run(package, script);
-        ForgetIds();
         if (reason is not null)
             _pending.Add(new PendingScript(package, name, reason));
     }

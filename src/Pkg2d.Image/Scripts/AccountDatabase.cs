@@ -171,7 +171,21 @@ public sealed class AccountDatabase
 
     private GroupEntry? FindGroup(uint gid) => Groups().FirstOrDefault(g => g.Gid == gid);
 
-    private IEnumerable<PasswdEntry> Users() => _passwd.LookupLines.Select(AccountEntries.ParsePasswd).OfType<PasswdEntry>();
+    // Owners of every extracted file are looked up here: the entries are parsed once per content of the file.
+    private (byte[]? From, List<PasswdEntry> Entries) _users;
+    private (byte[]? From, List<GroupEntry> Entries) _groups;
 
-    private IEnumerable<GroupEntry> Groups() => _group.LookupLines.Select(AccountEntries.ParseGroup).OfType<GroupEntry>();
+    private List<PasswdEntry> Users()
+    {
+        if (_users.Entries is null || !ReferenceEquals(_users.From, _passwd.Content))
+            _users = (_passwd.Content, [.. _passwd.LookupLines.Select(AccountEntries.ParsePasswd).OfType<PasswdEntry>()]);
+        return _users.Entries;
+    }
+
+    private List<GroupEntry> Groups()
+    {
+        if (_groups.Entries is null || !ReferenceEquals(_groups.From, _group.Content))
+            _groups = (_group.Content, [.. _group.LookupLines.Select(AccountEntries.ParseGroup).OfType<GroupEntry>()]);
+        return _groups.Entries;
+    }
 }
