@@ -67,11 +67,8 @@ public static class DerivedLayer
     /// <summary>Streams the layer once to learn its digest and size.</summary>
     public static LayerDigests ComputeDigests(IReadOnlyList<LayerPart> parts, Func<PackageFacts, Stream> openData)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var counter = new HashingWriteStream(hash);
-        Write(parts, openData, counter);
-        var digest = Digest.FromHash(hash.GetHashAndReset());
-        return new LayerDigests(digest, counter.Written, digest);
+        using var layer = Open(parts, openData);
+        return Layer.ComputeDigests(layer, MediaTypes.OciLayer);
     }
 
     private static Stream Open(IReadOnlyList<LayerPart> parts, Func<PackageFacts, Stream> openData)
@@ -142,29 +139,5 @@ public static class DerivedLayer
         }
         if (entries.OnlyChanged && left > 0)
             throw new InvalidDataException($"{entries.Package}: the data tar lacks entries its facts list");
-    }
-
-    /// <summary>A sink that hashes and counts what is written to it.</summary>
-    private sealed class HashingWriteStream(IncrementalHash hash) : Stream
-    {
-        public long Written { get; private set; }
-
-        public override void Write(ReadOnlySpan<byte> buffer)
-        {
-            hash.AppendData(buffer);
-            Written += buffer.Length;
-        }
-
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => Written;
-        public override long Position { get => Written; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

@@ -26,25 +26,9 @@ public static class LayerStack
                         continue;
                     path = change.Path;
                 }
-                root.Set(path, Node(package, file));
+                root.Set(path, RootNode.Of(package, file));
             }
         }
         return root;
     }
-
-    private static RootNode Node(PackageFacts package, PackageFile file) => new()
-    {
-        Kind = file.Type switch
-        {
-            PackageFileType.Directory => NodeKind.Directory,
-            PackageFileType.Symlink => NodeKind.Symlink,
-            _ => NodeKind.File,
-        },
-        Mode = file.Mode & 0xFFF,
-        Uid = file.Uid,
-        Gid = file.Gid,
-        LinkTarget = file.Type == PackageFileType.Symlink ? file.LinkTarget : null,
-        Source = file.Type is PackageFileType.File or PackageFileType.HardLink ? new PackageEntrySource(package, file) : null,
-        Owner = package,
-    };
 }

@@ -50,6 +50,23 @@ public sealed record RootNode
 
     public static RootNode Symlink(string target) => new() { Kind = NodeKind.Symlink, Mode = 0b111_111_111, LinkTarget = target };
 
+    /// <summary>A package's data-tar entry as it stands in a root, with the entry's mode and owner (a hard link is its file's content).</summary>
+    public static RootNode Of(PackageFacts package, PackageFile entry) => new()
+    {
+        Kind = entry.Type switch
+        {
+            PackageFileType.Directory => NodeKind.Directory,
+            PackageFileType.Symlink => NodeKind.Symlink,
+            _ => NodeKind.File,
+        },
+        Mode = entry.Mode & 0xFFF,
+        Uid = entry.Uid,
+        Gid = entry.Gid,
+        LinkTarget = entry.Type == PackageFileType.Symlink ? entry.LinkTarget : null,
+        Source = entry.Type is PackageFileType.File or PackageFileType.HardLink ? new PackageEntrySource(package, entry) : null,
+        Owner = package,
+    };
+
     /// <summary>Same type, mode, owner, link target and content: nothing to correct.</summary>
     public bool SameAs(RootNode other) =>
         Kind == other.Kind && Mode == other.Mode && Uid == other.Uid && Gid == other.Gid && LinkTarget == other.LinkTarget

@@ -169,11 +169,7 @@ public static class TopLayerBuilder
         "ustar  \0"u8.CopyTo(header.AsSpan(257));
         "root"u8.CopyTo(header.AsSpan(265));
         "root"u8.CopyTo(header.AsSpan(297));
-        header.AsSpan(148, 8).Fill((byte)' ');
-        var sum = 0;
-        foreach (var b in header)
-            sum += b;
-        Encoding.ASCII.GetBytes(Convert.ToString(sum, 8).PadLeft(6, '0') + "\0 ", header.AsSpan(148, 8));
+        RawTarEntry.Checksum(header);
         return header;
     }
 
