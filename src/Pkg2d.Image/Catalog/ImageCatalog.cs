@@ -14,67 +14,32 @@ public sealed class ImageCatalog(string directory)
 {
     public string Directory { get; } = directory;
 
-    public ResolvedImage? TryGet(string name, string arch, IReadOnlyList<string> world)
-    {
-        var path = PathOf(name, arch, world);
-        try
-        {
-            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
-            return ResolvedImageJson.Read(document.RootElement, path);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            return null;
-        }
-        catch (Exception e) when (e is JsonException or FormatException or Apk.ApkFormatException)
-        {
-            // A damaged record is resolved again, never trusted.
-            File.Delete(path);
-            return null;
-        }
-    }
+    public ResolvedImage? TryGet(string name, string arch, IReadOnlyList<string> world) =>
+        Read(PathOf(name, arch, world), (record, path) => ResolvedImageJson.Read(record, path));
 
     /// <summary>
     /// An image kept by <see cref="Put(ResolvedImage, string)"/> with exactly these <paramref name="inputs"/> (a key of
     /// everything the resolution read), or null: a record from other inputs is stale, a damaged one is never trusted.
     /// </summary>
-    public ResolvedImage? TryGet(string name, string arch, IReadOnlyList<string> world, string inputs)
-    {
-        var path = PathOf(name, arch, world);
-        try
+    public ResolvedImage? TryGet(string name, string arch, IReadOnlyList<string> world, string inputs) =>
+        Read(PathOf(name, arch, world), (root, path) =>
         {
-            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
-            var root = document.RootElement;
             if (!root.TryGetProperty("inputs", out var kept) || kept.ValueKind != JsonValueKind.String || kept.GetString() != inputs
                 || !root.TryGetProperty("image", out var record))
                 return null;
             var image = ResolvedImageJson.Read(record, path);
             return image.Name == name && image.Arch == arch && image.World.SequenceEqual(world) ? image : null;
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            return null;
-        }
-        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or Apk.ApkFormatException)
-        {
-            File.Delete(path);
-            return null;
-        }
-    }
+        });
 
     /// <summary>Keeps an image with the key of its resolution's inputs, replacing what was kept for its name, arch and world.</summary>
-    public void Put(ResolvedImage image, string inputs)
+    public void Put(ResolvedImage image, string inputs) => Write(image, writer =>
     {
-        System.IO.Directory.CreateDirectory(Directory);
-        AtomicFile.Write(PathOf(image.Name, image.Arch, image.World), writer =>
-        {
-            writer.WriteStartObject();
-            writer.WriteString("inputs", inputs);
-            writer.WritePropertyName("image");
-            ResolvedImageJson.Write(writer, image);
-            writer.WriteEndObject();
-        });
-    }
+        writer.WriteStartObject();
+        writer.WriteString("inputs", inputs);
+        writer.WritePropertyName("image");
+        ResolvedImageJson.Write(writer, image);
+        writer.WriteEndObject();
+    });
 
     /// <summary>Every image kept for an arch, in name order; an unreadable entry is reported and skipped.</summary>
     public IReadOnlyList<ResolvedImage> All(string arch, Action<string, string> skipped)
@@ -99,17 +64,38 @@ public sealed class ImageCatalog(string directory)
         return [.. images.OrderBy(i => i.Name, StringComparer.Ordinal)];
     }
 
-    public void Put(ResolvedImage image)
-    {
-        System.IO.Directory.CreateDirectory(Directory);
-        AtomicFile.Write(PathOf(image.Name, image.Arch, image.World), writer => ResolvedImageJson.Write(writer, image));
-    }
+    public void Put(ResolvedImage image) => Write(image, writer => ResolvedImageJson.Write(writer, image));
 
     /// <summary>Forgets an image; one not kept is no error.</summary>
     public void Remove(string name, string arch, IReadOnlyList<string> world)
     {
         if (System.IO.Directory.Exists(Directory))
             File.Delete(PathOf(name, arch, world));
+    }
+
+    /// <summary>One kept record, or null when there is none; a damaged record is deleted, so it is resolved again, never trusted.</summary>
+    private static ResolvedImage? Read(string path, Func<JsonElement, string, ResolvedImage?> read)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+            return read(document.RootElement, path);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or Apk.ApkFormatException)
+        {
+            File.Delete(path);
+            return null;
+        }
+    }
+
+    private void Write(ResolvedImage image, Action<Utf8JsonWriter> write)
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        AtomicFile.Write(PathOf(image.Name, image.Arch, image.World), write);
     }
 
     private string PathOf(string name, string arch, IReadOnlyList<string> world) => Path.Combine(Directory,
