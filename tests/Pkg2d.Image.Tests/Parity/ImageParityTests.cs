@@ -1,7 +1,4 @@
-using Pkg2d.Fetch;
-using Pkg2d.Image.Assembly;
 using Pkg2d.Image.Install;
-using Pkg2d.Image.Publish;
 using Pkg2d.Testing;
 
 namespace Pkg2d.Image.Tests.Parity;
@@ -12,7 +9,7 @@ namespace Pkg2d.Image.Tests.Parity;
 /// content, link target) and apk's database and the account files byte for byte — except the documented exceptions.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class ImageParityTests : OwningTest
+public sealed class ImageParityTests : ParityTest
 {
     public static TheoryData<string> Scenarios => [.. ParityScenarios.All.Where(s => s != ParityScenarios.Clash).Select(s => s.Name)];
 
@@ -88,50 +85,5 @@ public sealed class ImageParityTests : OwningTest
         var output = podman.RunOk("run", "--rm", "--network", "none", "oci:" + layout + ":parity", "/bin/sh", "-c",
             "/bin/busybox readlink /bin && /bin/busybox readlink /sbin && /bin/busybox ls /usr/bin && echo through-the-link");
         Assert.Equal("usr/bin\nusr/sbin\nbusybox\nsh\nthrough-the-link\n", output);
-    }
-
-    /// <summary>
-    /// What pkg2d adds on purpose so `apk` works inside the container: the keys that signed the image's indexes and
-    /// packages, etc/apk/repositories, and /.pkg when a script is not emulated.
-    /// </summary>
-    private static bool IsPkg2dAddition(RootDifference difference) => difference.Kind == RootDifferenceKind.Extra
-        && (difference.Path is "etc/apk/keys" or "etc/apk/repositories" or ".pkg" || difference.Path.StartsWith("etc/apk/keys/", StringComparison.Ordinal)
-            || difference.Path.StartsWith(".pkg/", StringComparison.Ordinal));
-
-    private static void AssertSameRoot(string name, string apkRoot, string rootfs)
-    {
-        var differences = RootComparison.Diff(RootTree.Read(apkRoot), RootTree.Read(rootfs), RootExceptions.Documented)
-            .Where(d => !IsPkg2dAddition(d))
-            .ToList();
-        var databases = RootComparison.DiffDatabases(apkRoot, rootfs, ignoreShadowDays: true);
-        Assert.True(differences.Count + databases.Count == 0,
-            $"{name}: the image differs from apk's root:\n{string.Join('\n', differences.Concat(databases))}");
-    }
-
-    private Task<string> Export(ParityRepositories repositories) => Export(
-        [.. repositories.Minirootfs is { } mini ? [mini.Base] : Array.Empty<string>(), repositories.Synthetic.Base],
-        [.. repositories.Minirootfs?.KeysDirs ?? [], repositories.Synthetic.KeysDir], repositories.World);
-
-    /// <summary>Exports the world as image `parity` into a new layout; returns the layout's folder.</summary>
-    private async Task<string> Export(IReadOnlyList<string> bases, IReadOnlyList<string> keys, IReadOnlyList<string> world)
-    {
-        var dir = Own(new TempDirectory());
-        var layout = dir.Combine("layout");
-        await Exporter.ExportAsync(new ExportRequest
-        {
-            Output = layout,
-            Images = [new ImageSpec("parity", world)],
-            BaseWorld = [],
-            Repositories = new RepositoryOptions { Repositories = bases, Arch = "x86_64", KeysDirs = keys, CacheDir = dir.Combine("cache") },
-        }, warn: null);
-        return layout;
-    }
-
-    /// <summary>The image's root as umoci, the strictest consumer, unpacks it.</summary>
-    private string Unpack(string layout)
-    {
-        var bundle = Own(new TempDirectory()).Combine("bundle");
-        Tool.RunOk("umoci", "unpack", "--image", layout + ":parity", bundle);
-        return Path.Combine(bundle, "rootfs");
     }
 }
