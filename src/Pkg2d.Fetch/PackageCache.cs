@@ -56,6 +56,50 @@ public sealed class PackageCache
     public string IndexSnapshotPath(string indexLocation) =>
         Path.Combine(SnapshotsDir, Path.GetFileName(IndexPath(indexLocation)) + ".snapshot");
 
+    /// <summary>
+    /// Deletes the cached package files whose key (see <see cref="PackagePath"/>) is not in <paramref name="keys"/>;
+    /// downloads in progress (temp files) are left alone. Returns how many files and bytes went.
+    /// </summary>
+    public (int Files, long Bytes) RemovePackagesExcept(IReadOnlySet<string> keys)
+    {
+        var (files, bytes) = (0, 0L);
+        foreach (var file in new DirectoryInfo(PackagesDir).EnumerateFiles("*.apk"))
+        {
+            if (file.Name.StartsWith(".tmp-", StringComparison.Ordinal) || keys.Contains(Path.GetFileNameWithoutExtension(file.Name)))
+                continue;
+            var length = file.Length;
+            if (TryDelete(file))
+                (files, bytes) = (files + 1, bytes + length);
+        }
+        return (files, bytes);
+    }
+
+    /// <summary>Deletes the kept copies and snapshots of every index but those of <paramref name="locations"/>. Returns how many files went.</summary>
+    public int RemoveIndexesExcept(IEnumerable<string> locations)
+    {
+        var kept = locations.SelectMany(l => new[] { IndexPath(l), IndexSnapshotPath(l) }).ToHashSet(StringComparer.Ordinal);
+        var removed = 0;
+        foreach (var file in new DirectoryInfo(IndexesDir).EnumerateFiles().Concat(new DirectoryInfo(SnapshotsDir).EnumerateFiles()))
+        {
+            if (!file.Name.StartsWith(".tmp-", StringComparison.Ordinal) && !kept.Contains(file.FullName) && TryDelete(file))
+                removed++;
+        }
+        return removed;
+    }
+
+    private static bool TryDelete(FileInfo file)
+    {
+        try
+        {
+            file.Delete();
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>A fresh temp file name in <paramref name="folder"/>, on the same file system as its final place.</summary>
     public static string TempPath(string folder, string stem) =>
         Path.Combine(folder, $".tmp-{stem}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}");

@@ -43,7 +43,7 @@ public sealed class ImageEngine : IDisposable
     private readonly RepositoryOptions _options;
     private readonly Action<string>? _warn;
     private readonly SemaphoreSlim _opening = new(1, 1);
-    private ApkSource? _source;
+    private volatile ApkSource? _source;
 
     /// <param name="keepPackages">Keep package files after their layers were read (see <see cref="PackageStore"/>).</param>
     public ImageEngine(RepositoryOptions options, Action<string>? warn = null, bool keepPackages = true)
@@ -74,9 +74,31 @@ public sealed class ImageEngine : IDisposable
         }
     }
 
-    public async Task<ResolvedImage> ResolveAsync(string name, IReadOnlyList<string> world, CancellationToken cancellationToken = default)
+    /// <summary>The repositories as the last load left them (<see cref="SourceAsync"/>, <see cref="Use"/>), or null before any.</summary>
+    public ApkSource? CurrentSource => _source;
+
+    /// <summary>Loads and verifies the repositories' indexes afresh (asking the servers whether they changed), without using them yet.</summary>
+    public Task<ApkSource> LoadSourceAsync(Action<string>? warn, CancellationToken cancellationToken = default) =>
+        ApkSource.OpenAsync(_options, warn, cancellationToken);
+
+    /// <summary>Makes <paramref name="source"/> the repositories every later resolution and download uses; the previous one is disposed.</summary>
+    public void Use(ApkSource source)
     {
-        var source = await SourceAsync(cancellationToken);
+        var previous = Interlocked.Exchange(ref _source, source);
+        if (previous is not null && previous != source)
+            previous.Dispose();
+    }
+
+    /// <summary>Every index location of the configured repositories, each mirror's, for this arch.</summary>
+    public IReadOnlyList<string> IndexLocations() =>
+        [.. _options.ResolveRepositories().SelectMany(spec => spec.Mirrors.Select(mirror => spec.IndexLocation(mirror, Arch)))];
+
+    public async Task<ResolvedImage> ResolveAsync(string name, IReadOnlyList<string> world, CancellationToken cancellationToken = default) =>
+        Resolve(name, world, await SourceAsync(cancellationToken));
+
+    /// <summary>Resolves a world against the given repositories, which need not be the current ones.</summary>
+    public ResolvedImage Resolve(string name, IReadOnlyList<string> world, ApkSource source)
+    {
         var repositories = source.Repositories.Repositories;
         return new ResolvedImage(
             name, Arch, world, source.Resolve(world).Packages,

@@ -10,7 +10,8 @@ public sealed record LayoutEntry(string Name, IOciArtifact Artifact);
 /// An OCI image layout as content, independent of where it is stored: named images (index.json entries carrying
 /// <c>org.opencontainers.image.ref.name</c>) and the set of their blobs, deduplicated by digest. It gives the exact
 /// bytes of <c>oci-layout</c>, <c>index.json</c> and every <c>blobs/sha256/&lt;hex&gt;</c>, for writers and for a
-/// filesystem that serves them directly.
+/// filesystem that serves them directly. A served layout may also retain images it no longer names: their blobs stay
+/// readable by digest (a pull in progress, a pinned digest), but index.json does not list them.
 /// </summary>
 public sealed partial class Layout
 {
@@ -20,7 +21,15 @@ public sealed partial class Layout
     private readonly byte[] _indexJson;
 
     /// <summary>Entries are written to index.json sorted by name, so the order they are given in does not matter.</summary>
-    public Layout(IEnumerable<LayoutEntry> entries)
+    public Layout(IEnumerable<LayoutEntry> entries) : this(entries, [])
+    {
+    }
+
+    /// <param name="retained">
+    /// Images that were replaced or forgotten but whose blobs are still served by digest; their names (which need not
+    /// be reference names) say what they were, for a registry to find them under their repository.
+    /// </param>
+    public Layout(IEnumerable<LayoutEntry> entries, IEnumerable<LayoutEntry> retained)
     {
         Entries = entries.OrderBy(e => e.Name, StringComparer.Ordinal).ToArray();
         foreach (var entry in Entries)
@@ -31,7 +40,8 @@ public sealed partial class Layout
         if (Entries.GroupBy(e => e.Name).FirstOrDefault(g => g.Count() > 1) is { } duplicate)
             throw new ArgumentException($"two images are named '{duplicate.Key}'", nameof(entries));
 
-        foreach (var blob in Entries.SelectMany(e => e.Artifact.Blobs))
+        Retained = retained.ToArray();
+        foreach (var blob in Entries.Concat(Retained).SelectMany(e => e.Artifact.Blobs))
         {
             var descriptor = blob.Descriptor;
             if (!_blobs.TryAdd(descriptor.Digest, blob) && _blobs[descriptor.Digest].Descriptor.Size != descriptor.Size)
@@ -57,10 +67,13 @@ public sealed partial class Layout
 
     public IReadOnlyList<LayoutEntry> Entries { get; }
 
+    /// <summary>Images not in index.json whose blobs are still in <see cref="Blobs"/>.</summary>
+    public IReadOnlyList<LayoutEntry> Retained { get; }
+
     /// <summary>The index.json model; its manifests carry the ref name annotations.</summary>
     public ImageIndex Index { get; }
 
-    /// <summary>Every distinct blob, sorted by digest.</summary>
+    /// <summary>Every distinct blob, the retained images' too, sorted by digest.</summary>
     public IReadOnlyList<IBlob> Blobs { get; }
 
     /// <summary>The bytes of the <c>oci-layout</c> file.</summary>

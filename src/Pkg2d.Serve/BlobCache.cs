@@ -204,6 +204,25 @@ public sealed class BlobCache
             entry.Digest, blob.Descriptor.MediaType, entry.Size, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
 
+    /// <summary>
+    /// Deletes the files of every blob that <paramref name="referenced"/> says no image references any more (garbage
+    /// collection); blobs being produced, read or awaited stay. Returns how many files and bytes went.
+    /// </summary>
+    public (int Files, long Bytes) RemoveUnreferenced(Func<Digest, bool> referenced)
+    {
+        var (files, bytes) = (0, 0L);
+        lock (_lock)
+        {
+            foreach (var entry in _entries.Values.Where(e => e.Production is null && e.Readers == 0 && e.Waiters == 0 && !referenced(e.Digest)).ToList())
+            {
+                RemoveLocked(entry);
+                if (TryDelete(PathOf(entry.Digest)))
+                    (files, bytes) = (files + 1, bytes + entry.Size);
+            }
+        }
+        return (files, bytes);
+    }
+
     /// <summary>Deletes least recently used files that are complete, not open and not awaited, until the cache fits its limit.</summary>
     private void EvictLocked()
     {

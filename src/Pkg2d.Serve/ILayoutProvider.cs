@@ -21,3 +21,22 @@ public interface ILayoutProvider
 
 /// <summary>A world that is not refused, only not resolved now: too many others are (the mount answers EAGAIN, the registry 429).</summary>
 public sealed class ProviderBusyException(string message) : Exception(message);
+
+/// <summary>
+/// A provider whose images move on: refreshed from the repositories they were built from, with replaced and
+/// forgotten images retained for a while, and what no image references removed from its caches.
+/// </summary>
+public interface IRefreshingLayoutProvider : ILayoutProvider
+{
+    /// <summary>
+    /// Checks the repositories and publishes, all at once, the images that changed. A refresh that fails changes
+    /// nothing and is logged; it does not throw.
+    /// </summary>
+    Task RefreshAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Forgets the retained images whose time is up, then removes from the caches what no image references.
+    /// Returns when the next retained image's time is up, or null when none is retained.
+    /// </summary>
+    DateTimeOffset? Collect(DateTimeOffset now);
+}

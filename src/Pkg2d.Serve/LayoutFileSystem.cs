@@ -16,7 +16,7 @@ namespace Pkg2d.Serve;
 /// </summary>
 public sealed class LayoutFileSystem : IFuseFileSystem
 {
-    /// <summary>How long the kernel may trust what never changes: blobs named by digest, resolved worlds.</summary>
+    /// <summary>How long the kernel may trust what never changes: blobs named by digest, directories.</summary>
     public static readonly TimeSpan ImmutableTimeout = TimeSpan.FromHours(1);
 
     private const string OciLayoutName = "oci-layout";
@@ -58,8 +58,7 @@ public sealed class LayoutFileSystem : IFuseFileSystem
         Blob,
     }
 
-    /// <param name="Changing">True for the root layout's index.json, which follows <see cref="ILayoutProvider.Root"/>.</param>
-    private readonly record struct Node(NodeKind Kind, Layout Layout, IBlob? Blob = null, bool Changing = false);
+    private readonly record struct Node(NodeKind Kind, Layout Layout, IBlob? Blob = null);
 
     private abstract class OpenFile;
 
@@ -84,7 +83,8 @@ public sealed class LayoutFileSystem : IFuseFileSystem
         {
             NodeKind.LayoutDirectory or NodeKind.BlobsDirectory or NodeKind.AlgorithmDirectory => FileStat.Directory(ImmutableTimeout),
             NodeKind.OciLayout => FileStat.File(Layout.OciLayoutJson.Length, ImmutableTimeout),
-            NodeKind.Index => FileStat.File(node.Layout.IndexJson.Length, node.Changing ? TimeSpan.Zero : ImmutableTimeout),
+            // Every index.json follows the provider's current images, which a refresh moves on.
+            NodeKind.Index => FileStat.File(node.Layout.IndexJson.Length, TimeSpan.Zero),
             _ => FileStat.File(node.Blob!.Descriptor.Size, ImmutableTimeout),
         };
     }
@@ -127,7 +127,7 @@ public sealed class LayoutFileSystem : IFuseFileSystem
                 // The bytes are taken now, so a reader sees one version however Root changes meanwhile. Direct I/O,
                 // because the size the kernel last saw may belong to another version.
                 file = new MemoryFile(node.Layout.IndexJson);
-                cache = node.Changing ? PageCache.Bypass : PageCache.Keep;
+                cache = PageCache.Bypass;
                 break;
             case NodeKind.Blob when node.Blob is MemoryBlob memory:
                 file = new MemoryFile(memory.Bytes);
@@ -199,18 +199,18 @@ public sealed class LayoutFileSystem : IFuseFileSystem
     {
         var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
         if (parts.Length == 0 || parts[0] is OciLayoutName or IndexName or BlobsName)
-            return Resolve(_provider.Root, parts, changing: true);
+            return Resolve(_provider.Root, parts);
         if (!IsWorldName(parts[0]))
             return Errno.ENOENT;
         var world = await WorldAsync(parts[0], cancellationToken);
-        return world.IsOk ? Resolve(world.Value, parts.AsSpan(1), changing: false) : world.Error;
+        return world.IsOk ? Resolve(world.Value, parts.AsSpan(1)) : world.Error;
     }
 
-    private static FuseResult<Node> Resolve(Layout layout, ReadOnlySpan<string> parts, bool changing) => parts switch
+    private static FuseResult<Node> Resolve(Layout layout, ReadOnlySpan<string> parts) => parts switch
     {
         [] => new Node(NodeKind.LayoutDirectory, layout),
         [OciLayoutName] => new Node(NodeKind.OciLayout, layout),
-        [IndexName] => new Node(NodeKind.Index, layout, Changing: changing),
+        [IndexName] => new Node(NodeKind.Index, layout),
         [BlobsName] => new Node(NodeKind.BlobsDirectory, layout),
         [BlobsName, Digest.Algorithm] => new Node(NodeKind.AlgorithmDirectory, layout),
         [BlobsName, Digest.Algorithm, var hex]

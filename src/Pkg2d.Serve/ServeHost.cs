@@ -22,6 +22,8 @@ public static class ServeHost
         ["--allow-other"] = nameof(ServeOptions.AllowOther),
         ["--on-demand"] = nameof(ServeOptions.OnDemand),
         ["--log-level"] = nameof(ServeOptions.LogLevel),
+        ["--refresh"] = nameof(ServeOptions.Refresh),
+        ["--retain"] = nameof(ServeOptions.Retain),
         ["--tls-cert"] = nameof(ServeOptions.TlsCertificate),
         ["--tls-key"] = nameof(ServeOptions.TlsKey),
     };
@@ -34,11 +36,12 @@ public static class ServeHost
     /// else <see cref="DefaultConfigFile"/>, optional), environment variables <c>PKG2D_KEY</c> (for
     /// <c>pkg2d:Key</c>; <c>__</c> separates levels, e.g. <c>PKG2D_IMAGES__0</c>), and <paramref name="args"/>:
     /// <c>--mount DIR --listen ADDRESS:PORT... --tls-cert FILE --tls-key FILE --cache DIR --cache-size SIZE --image IMAGE...
-    /// --allow-other BOOL --on-demand BOOL --log-level LEVEL</c> (images and addresses given there replace the configured
+    /// --allow-other BOOL --on-demand BOOL --refresh DURATION --retain DURATION --log-level LEVEL</c> (images and addresses given there replace the configured
     /// lists) or any <c>--pkg2d:Key=value</c>. The mount and the registry share one provider and one blob cache.
     /// Logs to the console, in the journal's format when systemd runs the process. When systemd runs it or
     /// NOTIFY_SOCKET is set, the lifetime speaks sd_notify: READY=1 once the mount and the registry serve, STOPPING=1 on stop.
-    /// SIGTERM and SIGINT stop the host gracefully (unmount, exit 0). Run it with <c>builder.Build().RunAsync()</c>.
+    /// SIGTERM and SIGINT stop the host gracefully (unmount, exit 0); SIGHUP refreshes a refreshing provider (see
+    /// <see cref="RefreshService"/>). Run it with <c>builder.Build().RunAsync()</c>.
     /// </summary>
     /// <exception cref="FormatException">A configuration value does not parse, or there is nothing to serve.</exception>
     public static HostApplicationBuilder CreateBuilder(string[] args, string? configFile, Func<IServiceProvider, ILayoutProvider> provider)
@@ -84,6 +87,8 @@ public static class ServeHost
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(provider);
         builder.Services.AddSingleton(sp => new BlobCache(Path.Combine(options.CacheDirectory, "blobs"), options.CacheSize, sp.GetService<ILogger<BlobCache>>()));
+        builder.Services.AddSingleton<RefreshService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RefreshService>());
         if (options.MountPoint is not null)
         {
             builder.Services.AddSingleton<LayoutFileSystem>();

@@ -11,7 +11,8 @@ namespace Pkg2d.Serve;
 /// <code>
 /// { "pkg2d": { "MountPoint": "/mnt/pkg2", "Listen": [ "127.0.0.1:5000" ], "CacheDirectory": "/var/cache/pkg2d",
 ///              "CacheSize": "10G", "AllowOther": true, "Images": [ "gcc", "python3" ], "Lock": null, "OnDemand": true,
-///              "MaxWorldEntries": 16, "MaxImages": 256, "MaxResolving": 2, "ResolvingWait": 30, "LogLevel": "Information" } }
+///              "MaxWorldEntries": 16, "MaxImages": 256, "MaxResolving": 2, "ResolvingWait": 30, "Refresh": "1h",
+///              "Retain": "24h", "LogLevel": "Information" } }
 /// </code>
 /// At least one of <see cref="MountPoint"/> and <see cref="Listen"/> must be given.
 /// </summary>
@@ -67,6 +68,18 @@ public sealed record ServeOptions
     /// <summary>How long an on-demand world waits for a free resolution slot (configured in seconds).</summary>
     public TimeSpan ResolvingWait { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How often the repositories' indexes are checked; when one changed, every image not locked is resolved again and
+    /// the new manifests are published at once. Zero checks only when asked (SIGHUP, <c>systemctl reload</c>).
+    /// </summary>
+    public TimeSpan Refresh { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// How long a replaced or forgotten image stays readable by digest; after that, what no image references is
+    /// removed from the caches.
+    /// </summary>
+    public TimeSpan Retain { get; init; } = TimeSpan.FromHours(24);
+
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
 
     /// <summary>Reads the <c>pkg2d</c> section; a value that does not parse is an error naming its key.</summary>
@@ -90,6 +103,8 @@ public sealed record ServeOptions
             MaxImages = Parse(section, nameof(MaxImages), Positive) ?? defaults.MaxImages,
             MaxResolving = Parse(section, nameof(MaxResolving), Positive) ?? defaults.MaxResolving,
             ResolvingWait = Parse(section, nameof(ResolvingWait), v => TimeSpan.FromSeconds(Positive(v))) ?? defaults.ResolvingWait,
+            Refresh = Parse(section, nameof(Refresh), Duration.Parse) ?? defaults.Refresh,
+            Retain = Parse(section, nameof(Retain), Duration.Parse) ?? defaults.Retain,
             LogLevel = Parse(section, nameof(LogLevel), v => Enum.Parse<LogLevel>(v, ignoreCase: true)) ?? defaults.LogLevel,
         };
     }

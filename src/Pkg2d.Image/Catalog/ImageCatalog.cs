@@ -66,6 +66,74 @@ public sealed class ImageCatalog(string directory)
 
     public void Put(ResolvedImage image) => Write(image, writer => ResolvedImageJson.Write(writer, image));
 
+    /// <summary>
+    /// Keeps an image that was replaced or forgotten, with the digest of its manifest, until <paramref name="until"/>:
+    /// a daemon that restarts meanwhile serves it by digest again. One record per name, arch, world and manifest.
+    /// </summary>
+    public void Retain(ResolvedImage image, string manifest, DateTimeOffset until)
+    {
+        System.IO.Directory.CreateDirectory(RetainedDirectory);
+        AtomicFile.Write(RetainedPathOf(image, manifest), writer =>
+        {
+            writer.WriteStartObject();
+            writer.WriteString("manifest", manifest);
+            writer.WriteNumber("until", until.ToUnixTimeSeconds());
+            writer.WritePropertyName("image");
+            ResolvedImageJson.Write(writer, image);
+            writer.WriteEndObject();
+        });
+    }
+
+    /// <summary>The retained images of an arch with their manifest digests and times; unreadable records are reported and deleted.</summary>
+    public IReadOnlyList<(ResolvedImage Image, string Manifest, DateTimeOffset Until)> Retained(string arch, Action<string, string> skipped)
+    {
+        if (!System.IO.Directory.Exists(RetainedDirectory))
+            return [];
+        var retained = new List<(ResolvedImage, string, DateTimeOffset)>();
+        foreach (var path in System.IO.Directory.EnumerateFiles(RetainedDirectory, "*.json"))
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+                var root = document.RootElement;
+                var image = ResolvedImageJson.Read(root.GetProperty("image"), path);
+                if (image.Arch == arch)
+                    retained.Add((image, root.GetProperty("manifest").GetString() ?? throw new FormatException("manifest is null"),
+                        DateTimeOffset.FromUnixTimeSeconds(root.GetProperty("until").GetInt64())));
+            }
+            catch (Exception e) when (e is JsonException or IOException or FormatException or KeyNotFoundException or Apk.ApkFormatException or InvalidOperationException)
+            {
+                skipped(path, e.Message);
+                File.Delete(path);
+            }
+        }
+        return [.. retained.OrderBy(r => r.Item3).ThenBy(r => r.Item1.Name, StringComparer.Ordinal)];
+    }
+
+    /// <summary>Forgets a retained image; one not kept is no error.</summary>
+    public void Release(ResolvedImage image, string manifest)
+    {
+        if (System.IO.Directory.Exists(RetainedDirectory))
+            File.Delete(RetainedPathOf(image, manifest));
+    }
+
+    /// <summary>Deletes the records not written since <paramref name="before"/> (a cache of resolutions that are cheap to make again).</summary>
+    public int RemoveOlderThan(DateTimeOffset before)
+    {
+        if (!System.IO.Directory.Exists(Directory))
+            return 0;
+        var removed = 0;
+        foreach (var file in new DirectoryInfo(Directory).EnumerateFiles("*.json"))
+        {
+            if (file.LastWriteTimeUtc < before.UtcDateTime)
+            {
+                file.Delete();
+                removed++;
+            }
+        }
+        return removed;
+    }
+
     /// <summary>Forgets an image; one not kept is no error.</summary>
     public void Remove(string name, string arch, IReadOnlyList<string> world)
     {
@@ -98,8 +166,15 @@ public sealed class ImageCatalog(string directory)
         AtomicFile.Write(PathOf(image.Name, image.Arch, image.World), write);
     }
 
-    private string PathOf(string name, string arch, IReadOnlyList<string> world) => Path.Combine(Directory,
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{name}\n{arch}\n{string.Join('\n', world)}")))[..32] + ".json");
+    private string PathOf(string name, string arch, IReadOnlyList<string> world) => Path.Combine(Directory, KeyOf(name, arch, world) + ".json");
+
+    private string RetainedDirectory => Path.Combine(Directory, "retained");
+
+    private string RetainedPathOf(ResolvedImage image, string manifest) =>
+        Path.Combine(RetainedDirectory, $"{KeyOf(image.Name, image.Arch, image.World)}-{manifest.Replace(':', '-')}.json");
+
+    private static string KeyOf(string name, string arch, IReadOnlyList<string> world) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{name}\n{arch}\n{string.Join('\n', world)}")))[..32];
 }
 
 /// <summary>JSON written to a temporary name beside its file and renamed, so a reader never sees half of it.</summary>

@@ -29,6 +29,44 @@ public sealed partial class PackageFactsCache(string cacheDir)
 
     private sealed record DerivedFacts(string Digest, long Size);
 
+    /// <summary>
+    /// Deletes the facts of every package not in <paramref name="packageKeys"/> and every derived layer record whose
+    /// layer <paramref name="layerReferenced"/> says no image has (garbage collection). Returns how many went.
+    /// </summary>
+    public int RemoveUnreferenced(IReadOnlySet<string> packageKeys, Func<Digest, bool> layerReferenced)
+    {
+        if (!System.IO.Directory.Exists(Directory))
+            return 0;
+        var removed = 0;
+        foreach (var path in System.IO.Directory.EnumerateFiles(Directory, "*.json"))
+        {
+            var key = Path.GetFileNameWithoutExtension(path);
+            if (packageKeys.Contains(key))
+                continue;
+            // Package facts read as a derived record have no digest, so they go; so does anything unreadable.
+            DerivedFacts? derived = null;
+            try
+            {
+                using var file = File.OpenRead(path);
+                derived = JsonSerializer.Deserialize(file, FactsJson.Default.DerivedFacts);
+            }
+            catch (Exception e) when (e is JsonException or IOException)
+            {
+            }
+            if (derived?.Digest is { } text && Digest.TryParse(text, out var digest) && layerReferenced(digest))
+                continue;
+            try
+            {
+                File.Delete(path);
+                removed++;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+        return removed;
+    }
+
     /// <summary>Generated (de)serializers, so the cache needs no reflection; the shape matches what reflection wrote.</summary>
     [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, Converters = [typeof(FileTypeJson)])]
     [JsonSerializable(typeof(PackageFacts))]

@@ -3,8 +3,11 @@ using Pkg2d.Oci;
 
 namespace Pkg2d.Serve.Registry;
 
-/// <summary>A repository of the registry: one image (a manifest or, with several platforms, an index) tagged <c>latest</c>.</summary>
-internal sealed class Repository(string name, IOciArtifact artifact)
+/// <summary>
+/// A repository of the registry: one image (a manifest or, with several platforms, an index) tagged <c>latest</c>,
+/// and the images it had before that are still retained, readable by digest only.
+/// </summary>
+internal sealed class Repository(string name, IOciArtifact artifact, IReadOnlyList<IOciArtifact> retained)
 {
     public const string Tag = "latest";
 
@@ -14,8 +17,16 @@ internal sealed class Repository(string name, IOciArtifact artifact)
     public IBlob Manifest => Find(artifact.Descriptor.Digest)
         ?? throw new InvalidOperationException($"the image of {Name} does not hold its own manifest {artifact.Descriptor.Digest}");
 
-    /// <summary>A blob of this image (its manifests, configs and layers), or null: others' blobs are not served here.</summary>
-    public IBlob? Find(Digest digest) => artifact.Blobs.FirstOrDefault(b => b.Descriptor.Digest == digest);
+    /// <summary>
+    /// A blob of this image or a retained one (their manifests, configs and layers), or null: others' blobs are not
+    /// served here.
+    /// </summary>
+    public IBlob? Find(Digest digest) =>
+        retained.Prepend(artifact).SelectMany(a => a.Blobs).FirstOrDefault(b => b.Descriptor.Digest == digest);
+
+    /// <summary>The repository of the layout entry named <paramref name="entry"/>, with what the layout retains under that name.</summary>
+    public static Repository Of(string name, Layout layout, LayoutEntry entry) =>
+        new(name, entry.Artifact, [.. layout.Retained.Where(r => r.Name == entry.Name).Select(r => r.Artifact)]);
 }
 
 /// <summary>
@@ -33,8 +44,9 @@ internal sealed class RegistryContent(ILayoutProvider provider, ILogger<Registry
     /// <exception cref="ProviderBusyException">The world may resolve, but not now.</exception>
     public async ValueTask<Repository?> FindAsync(string name, CancellationToken cancellationToken)
     {
-        if (provider.Root.Entries.FirstOrDefault(e => e.Name == name) is { } entry)
-            return new Repository(name, entry.Artifact);
+        var root = provider.Root;
+        if (root.Entries.FirstOrDefault(e => e.Name == name) is { } entry)
+            return Repository.Of(name, root, entry);
         var world = name.Replace('/', ',');
         Layout? layout;
         try
@@ -46,6 +58,6 @@ internal sealed class RegistryContent(ILayoutProvider provider, ILogger<Registry
             logger.LogError("Resolving the world '{World}' failed: {Reason}", world, e.Message);
             return null;
         }
-        return layout?.Entries.FirstOrDefault(e => e.Name == Repository.Tag) is { } image ? new Repository(name, image.Artifact) : null;
+        return layout?.Entries.FirstOrDefault(e => e.Name == Repository.Tag) is { } image ? Repository.Of(name, layout, image) : null;
     }
 }

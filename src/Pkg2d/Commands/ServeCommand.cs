@@ -54,15 +54,25 @@ internal static class ServeCommand
             Description = "The most on-demand worlds resolved at once (default 2); others wait up to 30 s (ResolvingWait), "
                 + "then the registry answers 429 and the mount EAGAIN.",
         };
+        var refresh = new Option<string?>("--refresh")
+        {
+            Description = "How often the repositories' indexes are checked, e.g. 30m, 1h (default), 1d; 0 checks only on SIGHUP "
+                + "(systemctl reload). When one changed, every image not locked is resolved again and the changed ones are published at once.",
+        };
+        var retain = new Option<string?>("--retain")
+        {
+            Description = "How long a replaced or forgotten image stays readable by digest (default 24h); then what no image "
+                + "references is removed from the caches.",
+        };
         var logLevel = new Option<string?>("--log-level") { Description = "Trace, Debug, Information, Warning, Error or Critical." };
 
         var command = new Command("serve", "Serve images built from Alpine packages on demand, as a read-only OCI layout mounted over FUSE "
             + "(/index.json names the configured images, /<world>/ is a layout for any package list) and/or as a read-only registry "
             + "(HOST:PORT/NAME:latest for a configured image, HOST:PORT/gcc/make:latest for the packages gcc and make). "
-            + "Stops cleanly on SIGTERM/SIGINT.");
+            + "Refreshes on SIGHUP and every --refresh; stops cleanly on SIGTERM/SIGINT.");
         common.AddTo(command);
         foreach (var option in new Option[] { config, mount, listen, tlsCert, tlsKey, cacheSize, image, lockFile, allowOther, onDemand,
-            maxWorldEntries, maxImages, maxResolving, logLevel })
+            maxWorldEntries, maxImages, maxResolving, refresh, retain, logLevel })
             command.Options.Add(option);
         command.SetAction(async (result, _) =>
         {
@@ -81,6 +91,8 @@ internal static class ServeCommand
             Add("--cache-size", result.GetValue(cacheSize));
             Add("--allow-other", result.GetValue(allowOther)?.ToString());
             Add("--on-demand", result.GetValue(onDemand)?.ToString());
+            Add("--refresh", result.GetValue(refresh));
+            Add("--retain", result.GetValue(retain));
             Add("--log-level", result.GetValue(logLevel));
             // Passed as configuration keys, which the host reads like any other setting.
             Add($"--{ServeOptions.SectionName}:{nameof(ServeOptions.Lock)}", result.GetValue(lockFile));
@@ -103,7 +115,8 @@ internal static class ServeCommand
             {
                 var options = services.GetRequiredService<ServeOptions>();
                 var provider = new EngineLayoutProvider(options, RepositoryOptionsFrom(services.GetRequiredService<IConfiguration>()),
-                    options.Lock is { } path ? LockFile.Read(path) : null, services.GetRequiredService<ILogger<EngineLayoutProvider>>());
+                    options.Lock is { } path ? LockFile.Read(path) : null, services.GetRequiredService<BlobCache>(),
+                    services.GetRequiredService<ILogger<EngineLayoutProvider>>());
                 provider.InitializeAsync(options.Images, CancellationToken.None).GetAwaiter().GetResult();
                 return provider;
             });
