@@ -40,6 +40,28 @@ public sealed class BusyProviderTests
     }
 
     [Fact]
+    public void RefreshAndRetainAreDurationsFromTheConfigurationOrTheCommandLine()
+    {
+        using var dir = new TempDirectory();
+        var file = dir.Combine("pkg2d.json");
+        File.WriteAllText(file, """{ "pkg2d": { "MountPoint": "/m", "Refresh": "30m" } }""");
+        using (var host = ServeHost.CreateBuilder(["--retain", "7d"], file, _ => null!).Build())
+        {
+            var options = host.Services.GetRequiredService<ServeOptions>();
+            Assert.Equal((TimeSpan.FromMinutes(30), TimeSpan.FromDays(7)), (options.Refresh, options.Retain));
+        }
+        using (var host = ServeHost.CreateBuilder(["--mount", "/m"], null, _ => null!).Build())
+        {
+            var defaults = host.Services.GetRequiredService<ServeOptions>();
+            Assert.Equal((TimeSpan.FromHours(1), TimeSpan.FromHours(24)), (defaults.Refresh, defaults.Retain));
+        }
+        using (var host = ServeHost.CreateBuilder(["--refresh", "0"], file, _ => null!).Build())
+            Assert.Equal(TimeSpan.Zero, host.Services.GetRequiredService<ServeOptions>().Refresh);
+        var error = Assert.Throws<FormatException>(() => ServeHost.CreateBuilder(["--refresh", "hourly"], file, _ => null!));
+        Assert.Contains("pkg2d:Refresh", error.Message);
+    }
+
+    [Fact]
     public void LimitsComeFromTheConfigurationAndMustBePositive()
     {
         using var dir = new TempDirectory();

@@ -167,6 +167,8 @@ public sealed class HostTests
             .Select(l => (Key: l[..l.IndexOf('=')], Value: l[(l.IndexOf('=') + 1)..])).ToLookup(s => s.Key, s => s.Value);
         Assert.Equal(["notify"], settings["Type"]);
         Assert.Equal(["/dev/fuse rw"], settings["DeviceAllow"]);
+        // `systemctl reload` is a refresh (SIGHUP), not a restart.
+        Assert.Equal(["/bin/kill -HUP $MAINPID"], settings["ExecReload"]);
         var execStart = Assert.Single(settings["ExecStart"]).Split(' ');
         Assert.Equal(["/usr/local/bin/pkg2d", "serve"], execStart[..2]);
 

@@ -85,6 +85,13 @@ public sealed class SyntheticRepository : IDisposable
         return this;
     }
 
+    /// <summary>Takes every synthetic package named <paramref name="name"/> out of the next <see cref="Write"/> (a rebuild replaces it).</summary>
+    public SyntheticRepository Remove(string name)
+    {
+        _packages.RemoveAll(p => p.Name == name);
+        return this;
+    }
+
     /// <summary>
     /// Adds real `.apk` files (signed by whoever signed them): <see cref="Write"/> copies each unchanged into the arch
     /// folder as `P-V.apk` and indexes it from its own `.PKGINFO`, control checksum and size.
