@@ -71,6 +71,8 @@ public sealed class DurationTests
     [InlineData("2562047788015h")]
     [InlineData("10675199d")] // TimeSpan.MaxValue.Days
     [InlineData("106751990d")]
+    [InlineData("36501d")] // a day beyond the longest taken
+    [InlineData("3153600001s")]
     public void AnAbsurdlyLargeDurationIsAFormatErrorNotAnOverflow(string text)
     {
         var error = Assert.Throws<FormatException>(() => Duration.Parse(text));
@@ -82,6 +84,9 @@ public sealed class DurationTests
     {
         Assert.Equal(TimeSpan.FromDays(3_650), Duration.Parse("3650d"));
         Assert.Equal(TimeSpan.FromHours(87_600), Duration.Parse("87600h"));
+        Assert.Equal(Duration.Longest, Duration.Parse("36500d"));
+        // The longest is far from overflowing the dates it is added to.
+        Assert.True(DateTimeOffset.UtcNow + Duration.Longest < DateTimeOffset.MaxValue - Duration.Longest);
     }
 
     [Theory]

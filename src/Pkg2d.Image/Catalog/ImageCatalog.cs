@@ -101,7 +101,8 @@ public sealed class ImageCatalog(string directory)
                     retained.Add((image, root.GetProperty("manifest").GetString() ?? throw new FormatException("manifest is null"),
                         DateTimeOffset.FromUnixTimeSeconds(root.GetProperty("until").GetInt64())));
             }
-            catch (Exception e) when (e is JsonException or IOException or FormatException or KeyNotFoundException or Apk.ApkFormatException or InvalidOperationException)
+            catch (Exception e) when (e is JsonException or IOException or FormatException or KeyNotFoundException or Apk.ApkFormatException
+                or InvalidOperationException or ArgumentOutOfRangeException)
             {
                 skipped(path, e.Message);
                 File.Delete(path);

@@ -413,8 +413,8 @@ internal sealed class EngineLayoutProvider : IRefreshingLayoutProvider, IDisposa
 
     public DateTimeOffset? Collect(DateTimeOffset now)
     {
-        // Never beside a refresh: it learns packages that no published image references yet.
-        if (!_refreshing.Wait(0))
+        // Never beside a refresh or an on-demand build: they learn packages that no published image references yet.
+        if (_resolving.CurrentCount < _serve.MaxResolving || !_refreshing.Wait(0))
             return now + TimeSpan.FromMinutes(1);
         try
         {
