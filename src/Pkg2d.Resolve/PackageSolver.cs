@@ -48,15 +48,20 @@ public sealed class PackageSolver
             var package = new Package(entry, order++, repositoryTag?.Invoke(entry), ReadConditions(entry));
             ref var own = ref CollectionsMarshal.GetValueRefOrAddDefault(_names, entry.Name, out var known);
             Chain(ref own, known, new Provider(package, entry.Version));
-            foreach (var token in entry.Provides)
+            // Provides are read from the line as spans (the tokens of the few packages a resolution visits are split
+            // later), and looked up as spans: a string is made only for a name not seen before.
+            var provides = entry.ProvidesText;
+            foreach (var range in provides.Split(' '))
             {
-                // Provide names are looked up as spans: a string is made only for a name not seen before.
+                var token = provides[range];
+                if (token.IsEmpty)
+                    continue;
                 var name = Token.Read(token, out var conflict, out var version);
                 if (conflict || name.SequenceEqual(entry.Name))
                     continue;
                 ref var chain = ref CollectionsMarshal.GetValueRefOrAddDefault(_namesBySpan, name, out known);
                 // Most provides repeat the package's version: share its string.
-                var shared = version < 0 ? null : token.AsSpan(version).SequenceEqual(entry.Version) ? entry.Version : token[version..];
+                var shared = version < 0 ? null : token[version..].SequenceEqual(entry.Version) ? entry.Version : token[version..].ToString();
                 Chain(ref chain, known, new Provider(package, shared));
             }
             if (package.Conditions.Length > 0)
@@ -135,8 +140,9 @@ public sealed class PackageSolver
         {
             if (named.Add(package.Name))
                 walk.Add((package.Name, Murmur3(package.Name, 5381) % NameBuckets));
-            foreach (var token in package.Entry.Provides)
-                if (Token.Read(token, out var conflict, out _) is var provide && !conflict
+            var provides = package.Entry.ProvidesText;
+            foreach (var range in provides.Split(' '))
+                if (provides[range] is { IsEmpty: false } token && Token.Read(token, out var conflict, out _) is var provide && !conflict
                     && _namesBySpan.TryGetValue(provide, out var name, out _) && named.Add(name))
                     walk.Add((name, Murmur3(name, 5381) % NameBuckets));
         }
@@ -356,9 +362,11 @@ public sealed class PackageSolver
     private static class Token
     {
         /// <summary>The name; its `!`, and where its version starts (-1 without an operator).</summary>
-        public static ReadOnlySpan<char> Read(string token, out bool conflict, out int version)
+        public static ReadOnlySpan<char> Read(string token, out bool conflict, out int version) => Read(token.AsSpan(), out conflict, out version);
+
+        public static ReadOnlySpan<char> Read(ReadOnlySpan<char> token, out bool conflict, out int version)
         {
-            var text = token.AsSpan();
+            var text = token;
             conflict = text.StartsWith('!');
             if (conflict)
                 text = text[1..];

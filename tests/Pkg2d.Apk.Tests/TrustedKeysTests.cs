@@ -16,6 +16,56 @@ public class TrustedKeysTests
         Assert.False(keys.Contains("alpine-devel@lists.alpinelinux.org-00000000.rsa.pub"));
     }
 
+    [FixtureFact]
+    public void Keys_are_held_as_the_subject_public_key_info_openssl_reads_and_writes()
+    {
+        // The fingerprint (and with it every index snapshot) depends on these bytes: taking a DER key file as it is
+        // must give what a round trip through OpenSSL gives.
+        var keys = TrustedKeys.Load([Fixtures.KeysDir]);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> length = stackalloc byte[4];
+        foreach (var path in Directory.GetFiles(Fixtures.KeysDir).Order(StringComparer.Ordinal))
+        {
+            using var rsa = RSA.Create();
+            rsa.ImportFromPem(File.ReadAllText(path));
+            var name = System.Text.Encoding.UTF8.GetBytes(Path.GetFileName(path));
+            var spki = rsa.ExportSubjectPublicKeyInfo();
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(length, name.Length);
+            hash.AppendData(length);
+            hash.AppendData(name);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(length, spki.Length);
+            hash.AppendData(length);
+            hash.AppendData(spki);
+        }
+        Assert.Equal(hash.GetHashAndReset(), keys.Fingerprint());
+    }
+
+    [Fact]
+    public void A_pkcs1_public_key_file_is_read_too_and_verifies()
+    {
+        using var dir = new TempDir();
+        using var rsa = TestData.TestKey();
+        File.WriteAllText(Path.Combine(dir.Path, "pkcs1.rsa.pub"), rsa.ExportRSAPublicKeyPem());
+        var keys = TrustedKeys.Load([dir.Path]);
+        var data = "signed bytes"u8.ToArray();
+        var signature = new ApkSignature("pkcs1.rsa.pub", ApkSignatureAlgorithm.RsaSha256, rsa.SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
+        Assert.True(keys.Verify(signature, SHA1.HashData(data), SHA256.HashData(data)));
+        Assert.Equal(TrustedKeys.Empty.With("pkcs1.rsa.pub", rsa).Fingerprint(), keys.Fingerprint());
+    }
+
+    [Theory]
+    [InlineData("MAA=")] // an empty SEQUENCE
+    [InlineData("MA0GCSqGSIb3DQEBAQUA")] // rsaEncryption without a key
+    [InlineData("MBMwCQYHKoZIzj0CAQMGADADAgEB")] // an EC algorithm identifier
+    public void A_public_key_that_is_no_rsa_subject_public_key_info_is_an_error_naming_the_file(string base64)
+    {
+        using var dir = new TempDir();
+        var bad = Path.Combine(dir.Path, "odd.rsa.pub");
+        File.WriteAllText(bad, $"-----BEGIN PUBLIC KEY-----\n{base64}\n-----END PUBLIC KEY-----\n");
+        var e = Assert.Throws<ApkFormatException>(() => TrustedKeys.Load([dir.Path]));
+        Assert.Contains(bad, e.Message);
+    }
+
     [Fact]
     public void Unreadable_key_file_is_an_error_naming_it()
     {

@@ -79,6 +79,9 @@ public sealed class ApkIndexEntry
     /// <summary>Provided names as written (`cmd:ls=1.36.1-r0`, `so:libz.so.1=1.2.13`, `/bin/sh`).</summary>
     public IReadOnlyList<string> Provides => _providesTokens ??= Split(_provides);
 
+    /// <summary>The `p:` line as written, space-separated (empty without one): read as a span, it costs no allocation.</summary>
+    public ReadOnlySpan<char> ProvidesText => _provides;
+
     /// <summary>install_if tokens: the package is installed when all of them are.</summary>
     public IReadOnlyList<string> InstallIf => _installIfTokens ??= Split(_installIf);
 
