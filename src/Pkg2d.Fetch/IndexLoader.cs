@@ -119,23 +119,29 @@ public sealed class IndexLoader(
     private (ApkIndex Index, string Sha256) Read(RepositorySpec spec, string arch, string path, string source, string folder)
     {
         byte[] bytes;
+        byte[] sha256;
         try
         {
+            // Hashed as a stream first: with a snapshot, the index's bytes are never needed in memory.
+            using (var file = File.OpenRead(path))
+                sha256 = SHA256.HashData(file);
+            var key = IndexSnapshot.Key(sha256, _keysFingerprint, arch, allowUntrusted, spec.Kind, folder, source);
+            if (IndexSnapshot.TryRead(cache.IndexSnapshotPath(source), key, folder, source) is { } kept)
+            {
+                foreach (var warning in kept.Warnings)
+                    warn?.Invoke(warning);
+                return (kept.Index, Convert.ToHexStringLower(sha256));
+            }
             bytes = File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             throw new FetchException($"{source}: no such file", source, null, e);
         }
-        var sha256 = SHA256.HashData(bytes);
-        var key = IndexSnapshot.Key(sha256, _keysFingerprint, arch, allowUntrusted, spec.Kind, folder, source);
+        // Hashed again, so the hash is of the bytes verified even if the file was replaced in between.
+        sha256 = SHA256.HashData(bytes);
+        var snapshotKey = IndexSnapshot.Key(sha256, _keysFingerprint, arch, allowUntrusted, spec.Kind, folder, source);
         var snapshotPath = cache.IndexSnapshotPath(source);
-        if (IndexSnapshot.TryRead(snapshotPath, key, folder, source) is { } kept)
-        {
-            foreach (var warning in kept.Warnings)
-                warn?.Invoke(warning);
-            return (kept.Index, Convert.ToHexStringLower(sha256));
-        }
 
         var warnings = new List<string>();
         void Warn(string message)
@@ -150,7 +156,7 @@ public sealed class IndexLoader(
             : ApkIndexReader.ReadSigned(stream, folder, source, keys, allowUntrusted, Warn);
         try
         {
-            IndexSnapshot.Write(snapshotPath, key, index, warnings);
+            IndexSnapshot.Write(snapshotPath, snapshotKey, index, warnings);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

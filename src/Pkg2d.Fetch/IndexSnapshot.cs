@@ -59,7 +59,7 @@ internal static class IndexSnapshot
             return null;
         try
         {
-            return Parse(bytes.AsSpan(Magic.Length + HashSize, bodyLength - Magic.Length - HashSize), repository, source);
+            return Parse(bytes, Magic.Length + HashSize, bodyLength - Magic.Length - HashSize, repository, source);
         }
         catch (Exception e) when (e is FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
         {
@@ -71,14 +71,16 @@ internal static class IndexSnapshot
     // Decoded straight from the bytes (no BinaryReader per value): this is the whole cost of a warm index load, and it
     // runs once per process, where tiered compilation would leave it unoptimized.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static (ApkIndex Index, IReadOnlyList<string> Warnings)? Parse(ReadOnlySpan<byte> data, string repository, string source)
+    private static (ApkIndex Index, IReadOnlyList<string> Warnings)? Parse(byte[] bytes, int start, int bodyLength, string repository, string source)
     {
+        var data = bytes.AsSpan(start, bodyLength);
         var position = 0;
-        var strings = new string[ReadInt(data, ref position)];
-        for (var i = 0; i < strings.Length; i++)
+        // The strings stay bytes in the snapshot's buffer until asked for.
+        var strings = new SnapshotStrings(bytes, start, ReadInt(data, ref position));
+        for (var i = 0; i < strings.Count; i++)
         {
             var length = ReadInt(data, ref position);
-            strings[i] = Encoding.UTF8.GetString(data.Slice(position, length));
+            strings.Add(i, position, length);
             position += length;
         }
         var description = Optional(strings, ReadInt(data, ref position));
@@ -89,21 +91,48 @@ internal static class IndexSnapshot
         var entries = new List<ApkIndexEntry>(ReadInt(data, ref position));
         for (var count = entries.Capacity; count > 0; count--)
         {
-            var fields = new KeyValuePair<char, string>[ReadInt(data, ref position)];
+            var fields = new (char Key, int Id)[ReadInt(data, ref position)];
             for (var i = 0; i < fields.Length; i++)
             {
                 var key = (char)BinaryPrimitives.ReadUInt16LittleEndian(data.Slice(position, 2));
                 position += 2;
-                fields[i] = new(key, strings[ReadInt(data, ref position)]);
+                var id = ReadInt(data, ref position);
+                fields[i] = (key, id < strings.Count ? id : throw new FormatException("a field names no string of the snapshot"));
             }
-            entries.Add(new ApkIndexEntry(fields, repository));
+            entries.Add(new ApkIndexEntry(new SnapshotFields(strings, fields), repository));
         }
         if (position != data.Length)
             return null;
         return (new ApkIndex(repository, source, description, entries, signedBy), warnings);
     }
 
-    private static string? Optional(string[] strings, int id) => id == 0 ? null : strings[id - 1];
+    private static string? Optional(SnapshotStrings strings, int id) => id == 0 ? null : strings[id - 1];
+
+    /// <summary>
+    /// The snapshot's string table over its bytes: a string is decoded when first asked for, then kept (two threads
+    /// asking at once may both decode it; either copy is kept, and they are equal).
+    /// </summary>
+    private sealed class SnapshotStrings(byte[] data, int start, int count)
+    {
+        private readonly (int Offset, int Length)[] _places = new (int, int)[count];
+        private readonly string?[] _decoded = new string?[count];
+
+        public int Count => _places.Length;
+
+        public void Add(int id, int offset, int length) => _places[id] = (offset, length);
+
+        public string this[int id] => _decoded[id] ??= Encoding.UTF8.GetString(data, start + _places[id].Offset, _places[id].Length);
+    }
+
+    /// <summary>An entry's fields as keys and string-table ids: values are made when read.</summary>
+    private sealed class SnapshotFields(SnapshotStrings strings, (char Key, int Id)[] fields) : LazyFields
+    {
+        public override int Count => fields.Length;
+
+        public override char KeyAt(int index) => fields[index].Key;
+
+        public override string ValueAt(int index) => strings[fields[index].Id];
+    }
 
     /// <summary>A 7-bit encoded int as <see cref="BinaryWriter.Write7BitEncodedInt"/> writes it.</summary>
     private static int ReadInt(ReadOnlySpan<byte> data, ref int position)

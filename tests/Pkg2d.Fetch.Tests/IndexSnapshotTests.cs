@@ -226,6 +226,14 @@ public sealed class IndexSnapshotTests(ITestOutputHelper output) : IDisposable
             Assert.Equal(e.Checksum, a.Checksum);
             Assert.Equal(e.Depends, a.Depends);
             Assert.Equal(e.Provides, a.Provides);
+            Assert.Equal(e.InstallIf, a.InstallIf);
+            Assert.Equal(e.ProvidesText.ToString(), a.ProvidesText.ToString());
+            // The views a snapshot makes only when asked for equal the parsed index's.
+            Assert.Equal((e.Name, e.Version, e.Arch, e.Size, e.InstalledSize, e.BuildTime, e.ProviderPriority),
+                (a.Name, a.Version, a.Arch, a.Size, a.InstalledSize, a.BuildTime, a.ProviderPriority));
+            Assert.Equal((e.Description, e.Url, e.License, e.Origin, e.Maintainer, e.Commit),
+                (a.Description, a.Url, a.License, a.Origin, a.Maintainer, a.Commit));
+            Assert.Equal(e['T'], a['T']);
         }
     }
 

@@ -14,29 +14,26 @@ public sealed class ApkIndexEntry
     {
         Fields = fields;
         Repository = repository;
-        // Indexed rather than enumerated: no enumerator per record.
+        _lazy = fields as LazyFields;
+        // Indexed rather than enumerated: no enumerator per record. Only the values used at once are read: the rest
+        // (descriptions, URLs, the token lists...) are read when asked for, so lazy fields stay unmade until then.
         for (var i = 0; i < fields.Count; i++)
         {
-            var (key, value) = fields[i];
+            var key = KeyAt(i);
             switch (key)
             {
-                case 'P': Name = value; break;
-                case 'V': Version = value; break;
-                case 'A': Arch = value; break;
-                case 'S': Size = ParseLong(key, value); break;
-                case 'I': InstalledSize = ParseLong(key, value); break;
-                case 'T': Description = value; break;
-                case 'U': Url = value; break;
-                case 'L': License = value; break;
-                case 'o': Origin = value; break;
-                case 'm': Maintainer = value; break;
-                case 't': BuildTime = ParseLong(key, value); break;
-                case 'c': Commit = value; break;
-                case 'D': _depends = value; break;
-                case 'p': _provides = value; break;
-                case 'i': _installIf = value; break;
-                case 'k': ProviderPriority = (int)ParseLong(key, value); break;
+                case 'P': Name = ValueAt(i); break;
+                case 'V': Version = ValueAt(i); break;
+                case 'A': Arch = ValueAt(i); break;
+                case 'S': Size = ParseLong(key, ValueAt(i)); break;
+                case 'I': InstalledSize = ParseLong(key, ValueAt(i)); break;
+                case 't': BuildTime = ParseLong(key, ValueAt(i)); break;
+                case 'k': ProviderPriority = (int)ParseLong(key, ValueAt(i)); break;
+                case 'D': _dependsField = i; break;
+                case 'p': _providesField = i; break;
+                case 'i': _installIfField = i; break;
                 case 'C':
+                    var value = ValueAt(i);
                     Checksum = ApkChecksum.TryParse(value, out var checksum)
                         ? checksum
                         : throw new FormatException($"invalid C: value '{value}'");
@@ -60,30 +57,33 @@ public sealed class ApkIndexEntry
     public string? Arch { get; }
     public long Size { get; }
     public long InstalledSize { get; }
-    public string? Description { get; }
-    public string? Url { get; }
-    public string? License { get; }
-    public string? Origin { get; }
-    public string? Maintainer { get; }
+    public string? Description => this['T'];
+    public string? Url => this['U'];
+    public string? License => this['L'];
+    public string? Origin => this['o'];
+    public string? Maintainer => this['m'];
     public long BuildTime { get; }
-    public string? Commit { get; }
+    public string? Commit => this['c'];
     public ApkChecksum? Checksum { get; }
 
-    // The token lists are split on first use: a resolution reads the depends of only the few packages it visits.
-    private readonly string? _depends, _provides, _installIf;
+    private readonly LazyFields? _lazy;
+
+    // Where the token lists are among the fields (-1: absent); they are split on first use: a resolution reads the
+    // depends of only the few packages it visits.
+    private readonly int _dependsField = -1, _providesField = -1, _installIfField = -1;
     private string[]? _dependsTokens, _providesTokens, _installIfTokens;
 
     /// <summary>Dependency tokens as written (`so:libc.musl-x86_64.so.1`, `!foo`, `bar>=1.2`).</summary>
-    public IReadOnlyList<string> Depends => _dependsTokens ??= Split(_depends);
+    public IReadOnlyList<string> Depends => _dependsTokens ??= Split(_dependsField);
 
     /// <summary>Provided names as written (`cmd:ls=1.36.1-r0`, `so:libz.so.1=1.2.13`, `/bin/sh`).</summary>
-    public IReadOnlyList<string> Provides => _providesTokens ??= Split(_provides);
+    public IReadOnlyList<string> Provides => _providesTokens ??= Split(_providesField);
 
-    /// <summary>The `p:` line as written, space-separated (empty without one): read as a span, it costs no allocation.</summary>
-    public ReadOnlySpan<char> ProvidesText => _provides;
+    /// <summary>The `p:` line as written, space-separated (empty without one): read as a span, it costs no token strings.</summary>
+    public ReadOnlySpan<char> ProvidesText => _providesField < 0 ? default : ValueAt(_providesField);
 
     /// <summary>install_if tokens: the package is installed when all of them are.</summary>
-    public IReadOnlyList<string> InstallIf => _installIfTokens ??= Split(_installIf);
+    public IReadOnlyList<string> InstallIf => _installIfTokens ??= Split(_installIfField);
 
     /// <summary>`k:` provider priority, or null when the package does not give one.</summary>
     public int? ProviderPriority { get; }
@@ -98,9 +98,8 @@ public sealed class ApkIndexEntry
         {
             for (var i = 0; i < Fields.Count; i++)
             {
-                var field = Fields[i];
-                if (field.Key == key)
-                    return field.Value;
+                if (KeyAt(i) == key)
+                    return ValueAt(i);
             }
             return null;
         }
@@ -108,7 +107,11 @@ public sealed class ApkIndexEntry
 
     public override string ToString() => $"{Name}-{Version}";
 
-    private static string[] Split(string? value) => value is null ? [] : value.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+    private char KeyAt(int index) => _lazy?.KeyAt(index) ?? Fields[index].Key;
+
+    private string ValueAt(int index) => _lazy?.ValueAt(index) ?? Fields[index].Value;
+
+    private string[] Split(int field) => field < 0 ? [] : ValueAt(field).Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
     private static long ParseLong(char key, string value) =>
         long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
