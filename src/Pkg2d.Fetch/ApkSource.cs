@@ -16,8 +16,12 @@ public sealed class ApkSource : IDisposable
     // Building the solver's tables costs far more than one resolution: build them once per set of indexes.
     private readonly Lazy<PackageSolver> _solver;
 
-    private ApkSource(RepositorySet repositories, PackageCache cache, TrustedKeys keys, RepositoryTransport transport, RepositoryOptions options, Action<string>? warn)
+    private readonly Task _snapshotsWritten;
+
+    private ApkSource(RepositorySet repositories, PackageCache cache, TrustedKeys keys, RepositoryTransport transport, RepositoryOptions options,
+        Action<string>? warn, Task snapshotsWritten)
     {
+        _snapshotsWritten = snapshotsWritten;
         Repositories = repositories;
         Cache = cache;
         Keys = keys;
@@ -52,7 +56,7 @@ public sealed class ApkSource : IDisposable
         {
             var loader = new IndexLoader(transport, cache, keys, options.AllowUntrusted, options.Offline, warn);
             var repositories = await loader.LoadAsync(specs, arch, cancellationToken);
-            return new ApkSource(repositories, cache, keys, transport, options, warn);
+            return new ApkSource(repositories, cache, keys, transport, options, warn, loader.SnapshotsWritten);
         }
         catch
         {
@@ -76,5 +80,10 @@ public sealed class ApkSource : IDisposable
         return _fetcher.FetchAllAsync(packages, cancellationToken);
     }
 
-    public void Dispose() => _transport.Dispose();
+    /// <summary>Also waits for the indexes' snapshots to be written (a snapshot that cannot be written is no error).</summary>
+    public void Dispose()
+    {
+        _transport.Dispose();
+        _snapshotsWritten.Wait();
+    }
 }

@@ -17,6 +17,20 @@ public sealed class IndexLoader(
     private const long MaxIndexBytes = 512L << 20;
 
     private readonly byte[] _keysFingerprint = keys.Fingerprint();
+    private readonly List<Task> _snapshotWrites = [];
+
+    /// <summary>
+    /// The snapshots of the indexes loaded so far, written beside the work that follows a load (they only save time
+    /// on the next load): whoever ends the process waits for this first, so the next load finds them.
+    /// </summary>
+    public Task SnapshotsWritten
+    {
+        get
+        {
+            lock (_snapshotWrites)
+                return Task.WhenAll(_snapshotWrites);
+        }
+    }
 
     public async Task<RepositorySet> LoadAsync(IReadOnlyList<RepositorySpec> specs, string arch, CancellationToken cancellationToken = default)
     {
@@ -154,14 +168,19 @@ public sealed class IndexLoader(
         var index = spec.Kind == RepositoryKind.IndexText
             ? ApkIndexReader.ReadText(stream, folder, source, allowUntrusted, Warn)
             : ApkIndexReader.ReadSigned(stream, folder, source, keys, allowUntrusted, Warn);
-        try
+        var write = Task.Run(() =>
         {
-            IndexSnapshot.Write(snapshotPath, snapshotKey, index, warnings);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // A snapshot only saves time on the next load (a read-only cache just goes without); this load has its index.
-        }
+            try
+            {
+                IndexSnapshot.Write(snapshotPath, snapshotKey, index, warnings);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // A snapshot only saves time on the next load (a read-only cache just goes without); this load has its index.
+            }
+        });
+        lock (_snapshotWrites)
+            _snapshotWrites.Add(write);
         return (index, Convert.ToHexStringLower(sha256));
     }
 }

@@ -39,16 +39,24 @@ public sealed class PackageFetcher(
     /// Every package, in the order given. The first failure cancels the downloads still running and is thrown
     /// (<see cref="FetchException"/> naming package and URL, or the verifier's PackageVerificationException).
     /// </summary>
-    public async Task<IReadOnlyList<FetchedPackage>> FetchAllAsync(IEnumerable<ApkIndexEntry> entries, CancellationToken cancellationToken = default)
+    /// <param name="then">
+    /// Run on each package (with its position) as soon as it is in the cache, off the caller's thread, while the
+    /// others download: work on a package overlaps the downloads of the rest. A failure there fails the batch too.
+    /// </param>
+    public async Task<IReadOnlyList<FetchedPackage>> FetchAllAsync(IEnumerable<ApkIndexEntry> entries, CancellationToken cancellationToken = default,
+        Action<int, FetchedPackage>? then = null)
     {
         var list = entries.ToArray();
         var batch = new DownloadProgress(progress);
         using var failFast = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var tasks = list.Select(async entry =>
+        var tasks = list.Select(async (entry, i) =>
         {
             try
             {
-                return await FetchAsync(entry, batch, failFast.Token);
+                var fetched = await FetchAsync(entry, batch, failFast.Token);
+                if (then is not null)
+                    await Task.Run(() => then(i, fetched), failFast.Token);
+                return fetched;
             }
             catch
             {

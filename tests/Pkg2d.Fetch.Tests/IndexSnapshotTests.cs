@@ -54,6 +54,25 @@ public sealed class IndexSnapshotTests(ITestOutputHelper output) : IDisposable
     }
 
     [FixtureFact]
+    public async Task TheSnapshotIsWrittenBesideTheWorkAfterTheLoadAndIsThereOnceTheSourceIsDisposed()
+    {
+        var (_, index) = CopyIndex(Fixtures.X86_64Index);
+        var options = new RepositoryOptions
+        {
+            Repositories = [index], Arch = Arch, KeysDirs = [Fixtures.KeysDir], CacheDir = _dir.Combine("cache"),
+        };
+        using (var source = await ApkSource.OpenAsync(options))
+            Assert.Equal(21, source.Resolve(["build-base"]).Packages.Count);
+        Assert.True(File.Exists(SnapshotPath(index)));
+        var snapshot = File.ReadAllBytes(SnapshotPath(index));
+
+        // The next process takes it, and writes nothing.
+        using (var again = await ApkSource.OpenAsync(options))
+            Assert.Equal(21, again.Resolve(["build-base"]).Packages.Count);
+        Assert.Equal(snapshot, File.ReadAllBytes(SnapshotPath(index)));
+    }
+
+    [FixtureFact]
     public async Task ChangedIndexBytes_AreVerifiedAndParsedAfresh()
     {
         var (spec, index) = CopyIndex(Fixtures.X86_64Index);
@@ -147,6 +166,7 @@ public sealed class IndexSnapshotTests(ITestOutputHelper output) : IDisposable
         var loader = new IndexLoader(_transport, new PackageCache(_dir.Combine("cache")), TrustedKeys.Empty, allowUntrusted: true, warn: warnings.Add);
 
         var first = (await loader.LoadAsync(spec, Arch)).Index;
+        await loader.SnapshotsWritten;
         var firstWarnings = warnings.ToList();
         warnings.Clear();
         var second = (await loader.LoadAsync(spec, Arch)).Index;
@@ -248,8 +268,14 @@ public sealed class IndexSnapshotTests(ITestOutputHelper output) : IDisposable
 
     private string SnapshotPath(string index) => new PackageCache(_dir.Combine("cache")).IndexSnapshotPath(index);
 
-    private async Task<ApkIndex> Load(RepositorySpec spec, TrustedKeys keys, bool allowUntrusted = false) =>
-        (await new IndexLoader(_transport, new PackageCache(_dir.Combine("cache")), keys, allowUntrusted).LoadAsync(spec, Arch)).Index;
+    /// <summary>One load, as one process makes it: its snapshot is written by the time it ends.</summary>
+    private async Task<ApkIndex> Load(RepositorySpec spec, TrustedKeys keys, bool allowUntrusted = false)
+    {
+        var loader = new IndexLoader(_transport, new PackageCache(_dir.Combine("cache")), keys, allowUntrusted);
+        var index = (await loader.LoadAsync(spec, Arch)).Index;
+        await loader.SnapshotsWritten;
+        return index;
+    }
 
     /// <summary>A valid snapshot of the first 10 entries of the index, under the key of the given keys and options.</summary>
     private void PlantCutDown(RepositorySpec spec, string index, TrustedKeys keys, string arch, bool allowUntrusted)

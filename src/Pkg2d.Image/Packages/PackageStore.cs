@@ -64,14 +64,13 @@ public sealed class PackageStore : ILayerSource, IDisposable
         }
         if (missing.Count > 0)
         {
-            var fetched = await _fetcher.FetchAllAsync(missing.Select(i => packages[i]), cancellationToken);
-            await Parallel.ForEachAsync(Enumerable.Range(0, missing.Count), cancellationToken, (m, _) =>
+            // Each package is scanned as soon as it is downloaded, while the others still download.
+            await _fetcher.FetchAllAsync(missing.Select(i => packages[i]), cancellationToken, (m, fetched) =>
             {
-                var learned = PackageScanner.Scan(fetched[m].Path, packages[missing[m]], _keys, _allowUntrusted, _warn);
+                var learned = PackageScanner.Scan(fetched.Path, packages[missing[m]], _keys, _allowUntrusted, _warn);
                 Facts.Put(learned);
                 facts[missing[m]] = learned;
                 Stats.Learned();
-                return ValueTask.CompletedTask;
             });
         }
         for (var i = 0; i < packages.Count; i++)
