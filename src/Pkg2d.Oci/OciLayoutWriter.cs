@@ -3,6 +3,8 @@ namespace Pkg2d.Oci;
 /// <summary>Writes a <see cref="Layout"/> as an OCI image layout folder: oci-layout, index.json, blobs/sha256/&lt;hex&gt;.</summary>
 public static class OciLayoutWriter
 {
+    private const int ParallelBlobs = 4;
+
     /// <summary>
     /// Creates <paramref name="directory"/>, which must not exist yet (an existing folder is refused, never replaced).
     /// The folder appears complete or not at all; every blob is verified against its digest and size as it is copied.
@@ -12,12 +14,11 @@ public static class OciLayoutWriter
         {
             var blobDir = Path.Combine(temp, "blobs", Digest.Algorithm);
             Directory.CreateDirectory(blobDir);
-            foreach (var blob in layout.Blobs)
-            {
-                await AtomicOutput.WriteNewFileAsync(
+            // A few at a time: each file is fsynced, and one blob's sync overlaps another's copying and hashing.
+            await Parallel.ForEachAsync(layout.Blobs, new ParallelOptions { MaxDegreeOfParallelism = ParallelBlobs, CancellationToken = ct },
+                (blob, c) => new ValueTask(AtomicOutput.WriteNewFileAsync(
                     Path.Combine(blobDir, blob.Descriptor.Digest.Hex),
-                    (file, c) => BlobCopy.CopyVerifiedAsync(blob, file, c), ct).ConfigureAwait(false);
-            }
+                    (file, c2) => BlobCopy.CopyVerifiedAsync(blob, file, c2), c))).ConfigureAwait(false);
             await AtomicOutput.WriteNewFileAsync(Path.Combine(temp, "oci-layout"),
                 (file, c) => file.WriteAsync(Layout.OciLayoutJson, c).AsTask(), ct).ConfigureAwait(false);
             await AtomicOutput.WriteNewFileAsync(Path.Combine(temp, "index.json"),
