@@ -6,19 +6,6 @@ namespace Pkg2d.Serve.Tests;
 /// <summary>Garbage collection of the blob cache: what no image references goes, what someone reads stays.</summary>
 public sealed class BlobCacheCollectionTests
 {
-    private static async Task<byte[]> ReadAllAsync(BlobLease lease)
-    {
-        var bytes = new byte[lease.Length];
-        var total = 0;
-        while (total < bytes.Length)
-        {
-            var n = await lease.ReadAsync(total, bytes.AsMemory(total));
-            Assert.True(n > 0, "the cached file is shorter than the blob");
-            total += n;
-        }
-        return bytes;
-    }
-
     /// <summary>Produces each blob into the cache and lets go of it, so it is cached but not read.</summary>
     private static async Task CacheAsync(BlobCache cache, params IBlob[] blobs)
     {
@@ -98,7 +85,7 @@ public sealed class BlobCacheCollectionTests
         Assert.True(cache.Contains(images.B.Descriptor.Digest));
         Assert.True(File.Exists(cache.PathOf(images.B.Descriptor.Digest)));
         Assert.Equal(images.B.Descriptor.Size, cache.UsedBytes);
-        Assert.Equal(images.B.Bytes, await ReadAllAsync(lease));
+        Assert.Equal(images.B.Bytes, await BlobCacheTests.ReadAllAsync(lease));
 
         lease.Dispose();
         Assert.Equal((1, images.B.Descriptor.Size), cache.RemoveUnreferenced(_ => false));
@@ -122,7 +109,7 @@ public sealed class BlobCacheCollectionTests
 
         layer.Gate.SetResult();
         using var lease = await pending.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal(layer.Bytes, await ReadAllAsync(lease));
+        Assert.Equal(layer.Bytes, await BlobCacheTests.ReadAllAsync(lease));
         Assert.True(cache.Contains(layer.Descriptor.Digest));
         Assert.Equal(1, layer.Opens);
     }
@@ -139,7 +126,7 @@ public sealed class BlobCacheCollectionTests
         Assert.False(cache.Contains(layer.Descriptor.Digest));
 
         using var lease = await cache.AcquireAsync(layer);
-        Assert.Equal(layer.Bytes, await ReadAllAsync(lease));
+        Assert.Equal(layer.Bytes, await BlobCacheTests.ReadAllAsync(lease));
         Assert.Equal(2, layer.Opens);
         Assert.True(cache.Contains(layer.Descriptor.Digest));
         Assert.Equal(layer.Descriptor.Size, cache.UsedBytes);

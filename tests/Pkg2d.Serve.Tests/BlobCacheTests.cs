@@ -5,7 +5,8 @@ namespace Pkg2d.Serve.Tests;
 
 public sealed class BlobCacheTests
 {
-    private static async Task<byte[]> ReadAllAsync(BlobLease lease)
+    /// <summary>All of a leased blob's bytes, checking that the file ends where the blob does.</summary>
+    internal static async Task<byte[]> ReadAllAsync(BlobLease lease)
     {
         var bytes = new byte[lease.Length];
         var total = 0;
