@@ -17,11 +17,16 @@ public sealed record FetchedPackage(ApkIndexEntry Entry, string Path, bool Downl
 /// being changed (a size mismatch means a damaged file: it is fetched again).
 /// Concurrent downloads are bounded; concurrent requests for the same package share one download.
 /// </summary>
+/// <param name="verify">
+/// Checks a downloaded package in place of <see cref="PackageVerifier.Verify"/>, for a caller that reads the whole
+/// package anyway: it must verify at least as much and throw as that does (PackageScanner's pass does both).
+/// </param>
 public sealed class PackageFetcher(
     PackageCache cache, RepositoryTransport transport, TrustedKeys keys,
     Func<ApkIndexEntry, IReadOnlyList<string>>? locationsOf = null,
     bool allowUntrusted = false, int maxConcurrentDownloads = 4,
-    TextWriter? progress = null, Action<string>? warn = null)
+    TextWriter? progress = null, Action<string>? warn = null,
+    Action<Stream, ApkIndexEntry>? verify = null)
 {
     private readonly SemaphoreSlim _slots = new(Math.Max(1, maxConcurrentDownloads));
     private readonly Dictionary<string, SharedDownload> _inflight = new(StringComparer.Ordinal);
@@ -200,7 +205,10 @@ public sealed class PackageFetcher(
                     throw new FetchException($"package {entry} from {entry.Repository}: {e.Message}", e.Location, e.Status, e);
                 }
                 file.Position = 0;
-                PackageVerifier.Verify(file, entry, keys, allowUntrusted, warn);
+                if (verify is null)
+                    PackageVerifier.Verify(file, entry, keys, allowUntrusted, warn);
+                else
+                    verify(file, entry);
             }
             File.Move(temp, path, overwrite: true);
             batch.Done();

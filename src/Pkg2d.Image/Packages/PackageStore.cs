@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Pkg2d.Apk.Index;
 using Pkg2d.Apk.Signing;
+using Pkg2d.Apk.Verification;
 using Pkg2d.Fetch;
 using Pkg2d.Image.Assembly;
 using Pkg2d.Oci;
@@ -15,6 +16,9 @@ namespace Pkg2d.Image.Packages;
 public sealed class PackageStore : ILayerSource, IDisposable
 {
     private readonly ConcurrentDictionary<string, ApkIndexEntry> _entries = new(StringComparer.Ordinal);
+
+    // Packages whose facts are being learned, by C: key: their downloads are scanned (see VerifyDownload).
+    private readonly ConcurrentDictionary<string, PackageFacts?> _learning = new(StringComparer.Ordinal);
     private readonly RepositoryTransport _transport;
     private readonly PackageFetcher _fetcher;
     private readonly TrustedKeys _keys;
@@ -38,7 +42,7 @@ public sealed class PackageStore : ILayerSource, IDisposable
         _warn = warn;
         _transport = new RepositoryTransport(options.Transport);
         _fetcher = new PackageFetcher(Cache, _transport, keys, locationsOf, options.AllowUntrusted, options.MaxConcurrentDownloads,
-            options.Progress ?? (Console.IsErrorRedirected ? null : Console.Error), warn);
+            options.Progress ?? (Console.IsErrorRedirected ? null : Console.Error), warn, VerifyDownload);
     }
 
     public PackageCache Cache { get; }
@@ -46,6 +50,18 @@ public sealed class PackageStore : ILayerSource, IDisposable
     public PackageFactsCache Facts { get; }
 
     public EngineStats Stats { get; } = new();
+
+    /// <summary>
+    /// Verifies a downloaded package. One whose facts are being learned is scanned instead, which verifies it in the
+    /// same pass over its bytes (one inflate, one signature check), and its facts are kept for <see cref="LearnAsync"/>.
+    /// </summary>
+    private void VerifyDownload(Stream package, ApkIndexEntry entry)
+    {
+        if (entry.Checksum?.Key is { } key && _learning.ContainsKey(key))
+            _learning.TryUpdate(key, PackageScanner.Scan(package, entry, _keys, _allowUntrusted, _warn), null);
+        else
+            PackageVerifier.Verify(package, entry, _keys, _allowUntrusted, _warn);
+    }
 
     /// <summary>Each package's facts, in the given order: from the metadata cache, else fetched, verified and scanned.</summary>
     public async Task<IReadOnlyList<PackageFacts>> LearnAsync(IReadOnlyList<ApkIndexEntry> packages, CancellationToken cancellationToken = default)
@@ -64,14 +80,28 @@ public sealed class PackageStore : ILayerSource, IDisposable
         }
         if (missing.Count > 0)
         {
-            // Each package is scanned as soon as it is downloaded, while the others still download.
-            await _fetcher.FetchAllAsync(missing.Select(i => packages[i]), cancellationToken, (m, fetched) =>
+            foreach (var m in missing)
+                _learning.TryAdd(packages[m].Checksum!.Key, null);
+            try
             {
-                var learned = PackageScanner.Scan(fetched.Path, packages[missing[m]], _keys, _allowUntrusted, _warn);
-                Facts.Put(learned);
-                facts[missing[m]] = learned;
-                Stats.Learned();
-            });
+                // A download is scanned as it is verified; a package already in the cache is scanned as soon as it is
+                // found, while the others still download.
+                await _fetcher.FetchAllAsync(missing.Select(i => packages[i]), cancellationToken, (m, fetched) =>
+                {
+                    var entry = packages[missing[m]];
+                    var learned = _learning.TryGetValue(entry.Checksum!.Key, out var scanned) && scanned is not null
+                        ? scanned
+                        : PackageScanner.Scan(fetched.Path, entry, _keys, _allowUntrusted, _warn);
+                    Facts.Put(learned);
+                    facts[missing[m]] = learned;
+                    Stats.Learned();
+                });
+            }
+            finally
+            {
+                foreach (var m in missing)
+                    _learning.TryRemove(packages[m].Checksum!.Key, out _);
+            }
         }
         for (var i = 0; i < packages.Count; i++)
             _entries[facts[i]!.Key] = packages[i];
