@@ -135,6 +135,16 @@ public sealed class PackageStore : ILayerSource, IDisposable
         }
     }
 
+    /// <summary>Forgets the index entries of packages no image built here uses any more (their layers are not served).</summary>
+    public void ForgetAllBut(IReadOnlySet<string> keys)
+    {
+        foreach (var key in _entries.Keys)
+        {
+            if (!keys.Contains(key))
+                _entries.TryRemove(key, out _);
+        }
+    }
+
     public LayerDigests DerivedLayerDigests(string key, IReadOnlyList<LayerPart> parts)
     {
         if (Facts.TryGetDerived(key) is { } known)

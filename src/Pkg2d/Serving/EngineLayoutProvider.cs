@@ -450,6 +450,7 @@ internal sealed class EngineLayoutProvider : IRefreshingLayoutProvider, IDisposa
         var packages = images.SelectMany(i => i.Resolved.Packages).Select(p => p.Checksum?.Key).OfType<string>().ToHashSet(StringComparer.Ordinal);
         var store = _engine.Store;
         var (blobFiles, blobBytes) = _blobs.RemoveUnreferenced(digests.Contains);
+        store.ForgetAllBut(packages);
         var (packageFiles, packageBytes) = store.Cache.RemovePackagesExcept(packages);
         var facts = store.Facts.RemoveUnreferenced(packages, digests.Contains);
         var indexes = store.Cache.RemoveIndexesExcept(_engine.IndexLocations());
