@@ -174,9 +174,10 @@ public sealed class IndexLoader(
             {
                 IndexSnapshot.Write(snapshotPath, snapshotKey, index, warnings);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception)
             {
-                // A snapshot only saves time on the next load (a read-only cache just goes without); this load has its index.
+                // A snapshot only saves time on the next load (a read-only cache just goes without); this load has its
+                // index, and whoever waits for the writes (ApkSource.Dispose) must not fail for one.
             }
         });
         lock (_snapshotWrites)

@@ -63,6 +63,8 @@ public sealed class PackageCache
     public (int Files, long Bytes) RemovePackagesExcept(IReadOnlySet<string> keys)
     {
         var (files, bytes) = (0, 0L);
+        if (!Directory.Exists(PackagesDir))
+            return (0, 0);
         foreach (var file in new DirectoryInfo(PackagesDir).EnumerateFiles("*.apk"))
         {
             if (file.Name.StartsWith(".tmp-", StringComparison.Ordinal) || keys.Contains(Path.GetFileNameWithoutExtension(file.Name)))
@@ -79,7 +81,7 @@ public sealed class PackageCache
     {
         var kept = locations.SelectMany(l => new[] { IndexPath(l), IndexSnapshotPath(l) }).ToHashSet(StringComparer.Ordinal);
         var removed = 0;
-        foreach (var file in new DirectoryInfo(IndexesDir).EnumerateFiles().Concat(new DirectoryInfo(SnapshotsDir).EnumerateFiles()))
+        foreach (var file in new[] { IndexesDir, SnapshotsDir }.Where(Directory.Exists).SelectMany(d => new DirectoryInfo(d).EnumerateFiles()))
         {
             if (!file.Name.StartsWith(".tmp-", StringComparison.Ordinal) && !kept.Contains(file.FullName) && TryDelete(file))
                 removed++;

@@ -66,7 +66,16 @@ public sealed class ImageEngine : IDisposable
         await _opening.WaitAsync(cancellationToken);
         try
         {
-            return _source ??= await ApkSource.OpenAsync(_options, _warn, cancellationToken);
+            if (_source is { } source)
+                return source;
+            var loaded = await ApkSource.OpenAsync(_options, _warn, cancellationToken);
+            // A refresh may have put its own in place meanwhile (Use): that one stays, the later load goes.
+            if (Interlocked.CompareExchange(ref _source, loaded, null) is { } used)
+            {
+                loaded.Dispose();
+                return used;
+            }
+            return loaded;
         }
         finally
         {
@@ -100,8 +109,9 @@ public sealed class ImageEngine : IDisposable
     public ResolvedImage Resolve(string name, IReadOnlyList<string> world, ApkSource source)
     {
         var repositories = source.Repositories.Repositories;
+        // Copied out of the index: an entry read from a snapshot holds the whole snapshot, which a kept image must not.
         return new ResolvedImage(
-            name, Arch, world, source.Resolve(world).Packages,
+            name, Arch, world, [.. source.Resolve(world).Packages.Select(p => new ApkIndexEntry(p.Fields.ToArray(), p.Repository))],
             [.. repositories
                 .Where(r => r.Spec.Kind == RepositoryKind.Base && Location.IsHttp(r.Spec.Mirrors[0]))
                 .Select(r => (r.Tag is null ? "" : "@" + r.Tag + " ") + r.Spec.Mirrors[0])],

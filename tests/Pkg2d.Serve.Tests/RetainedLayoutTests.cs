@@ -12,8 +12,15 @@ internal sealed class RetainingProvider(Layout root) : ILayoutProvider
 
     public Dictionary<string, Layout> Worlds { get; } = new(StringComparer.Ordinal);
 
-    public ValueTask<Layout?> ForWorldAsync(string world, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(Worlds.GetValueOrDefault(world));
+    /// <summary>The worlds asked for, in order.</summary>
+    public List<string> Asked { get; } = [];
+
+    public ValueTask<Layout?> ForWorldAsync(string world, CancellationToken cancellationToken)
+    {
+        lock (Asked)
+            Asked.Add(world);
+        return ValueTask.FromResult(Worlds.GetValueOrDefault(world));
+    }
 }
 
 /// <summary>
@@ -81,6 +88,35 @@ public sealed class RetainedLayoutTests
         using var tags = await registry.Client.GetAsync("/v2/base/tags/list");
         Assert.Equal(["latest"], JsonDocument.Parse(await tags.Content.ReadAsStringAsync()).RootElement.GetProperty("tags")
             .EnumerateArray().Select(t => t.GetString()));
+    }
+
+    [Fact]
+    public async Task AForgottenImageIsPulledByDigestWithoutResolvingAnythingAndHasNoTag()
+    {
+        RetainingProvider? provider = null;
+        await using var registry = await RegistryHost.StartAsync(images => provider = new RetainingProvider(new Layout(
+            [new LayoutEntry("tool", images.Tool)], [new LayoutEntry("gone", images.Base), new LayoutEntry("gcc,make", images.World)])));
+        var gone = registry.Images.Base;
+
+        using (var manifest = await registry.Client.GetAsync(Manifests("gone", gone.Descriptor.Digest.ToString())))
+        {
+            Assert.Equal(HttpStatusCode.OK, manifest.StatusCode);
+            Assert.Equal(gone.ManifestBlob.Bytes.ToArray(), await manifest.Content.ReadAsByteArrayAsync());
+        }
+        using (var layer = await registry.Client.GetAsync(Blobs("gone", registry.Images.A.Descriptor.Digest)))
+            Assert.Equal(registry.Images.A.Bytes, await layer.Content.ReadAsByteArrayAsync());
+        // A forgotten on-demand world, by its path.
+        using (var world = await registry.Client.GetAsync(Manifests("gcc/make", registry.Images.World.Descriptor.Digest.ToString())))
+            Assert.Equal(HttpStatusCode.OK, world.StatusCode);
+        Assert.Empty(provider!.Asked);
+
+        // Its tag is gone: that is a lookup of the name as a world, which no longer resolves here.
+        using (var latest = await registry.Client.GetAsync(Manifests("gone", "latest")))
+            Assert.Equal(HttpStatusCode.NotFound, latest.StatusCode);
+        // A digest it never had is looked up as usual.
+        using (var other = await registry.Client.GetAsync(Manifests("gone", registry.Images.Tool.Descriptor.Digest.ToString())))
+            Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
+        Assert.Equal(["gone", "gone"], provider.Asked);
     }
 
     [Fact]

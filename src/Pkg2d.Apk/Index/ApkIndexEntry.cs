@@ -57,13 +57,14 @@ public sealed class ApkIndexEntry
     public string? Arch { get; }
     public long Size { get; }
     public long InstalledSize { get; }
-    public string? Description => this['T'];
-    public string? Url => this['U'];
-    public string? License => this['L'];
-    public string? Origin => this['o'];
-    public string? Maintainer => this['m'];
+    // Read when asked for; like every field the constructor reads, the last line of a key wins.
+    public string? Description => Last('T');
+    public string? Url => Last('U');
+    public string? License => Last('L');
+    public string? Origin => Last('o');
+    public string? Maintainer => Last('m');
     public long BuildTime { get; }
-    public string? Commit => this['c'];
+    public string? Commit => Last('c');
     public ApkChecksum? Checksum { get; }
 
     private readonly LazyFields? _lazy;
@@ -106,6 +107,16 @@ public sealed class ApkIndexEntry
     }
 
     public override string ToString() => $"{Name}-{Version}";
+
+    private string? Last(char key)
+    {
+        for (var i = Fields.Count - 1; i >= 0; i--)
+        {
+            if (KeyAt(i) == key)
+                return ValueAt(i);
+        }
+        return null;
+    }
 
     private char KeyAt(int index) => _lazy?.KeyAt(index) ?? Fields[index].Key;
 

@@ -12,7 +12,7 @@ public abstract class LazyFields : IReadOnlyList<KeyValuePair<char, string>>
 
     public abstract char KeyAt(int index);
 
-    /// <summary>The value of field <paramref name="index"/>; the same string every time.</summary>
+    /// <summary>The value of field <paramref name="index"/>: an equal string every time.</summary>
     public abstract string ValueAt(int index);
 
     public KeyValuePair<char, string> this[int index] => new(KeyAt(index), ValueAt(index));

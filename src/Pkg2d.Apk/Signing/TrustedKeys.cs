@@ -79,7 +79,15 @@ public sealed class TrustedKeys
         if (!_keys.TryGetValue(keyName, out var spki))
             return false;
         using var rsa = RSA.Create();
-        rsa.ImportSubjectPublicKeyInfo(spki, out _);
+        try
+        {
+            rsa.ImportSubjectPublicKeyInfo(spki, out _);
+        }
+        catch (CryptographicException)
+        {
+            // A key file read without OpenSSL that OpenSSL then refuses verifies nothing (the error names the key).
+            return false;
+        }
         return rsa.VerifyHash(hash, signature, hashAlgorithm, RSASignaturePadding.Pkcs1);
     }
 

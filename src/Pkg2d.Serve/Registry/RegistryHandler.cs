@@ -95,7 +95,7 @@ internal sealed class RegistryHandler(RegistryContent content, BlobCache cache, 
         Repository? repository;
         try
         {
-            repository = await content.FindAsync(route.Name, context.RequestAborted);
+            repository = await content.FindAsync(route.Name, isTag || route.Endpoint == Endpoint.Tags ? null : digest, context.RequestAborted);
         }
         catch (ProviderBusyException e)
         {
@@ -118,7 +118,7 @@ internal sealed class RegistryHandler(RegistryContent content, BlobCache cache, 
                     ? await SendBlobAsync(context, found, OctetStream)
                     : RegistryError.BlobUnknown(route.Reference);
             case Endpoint.Tags:
-                return await SendListAsync(context, "tags", repository.Name, [Repository.Tag], $"/v2/{repository.Name}/tags/list");
+                return await SendListAsync(context, "tags", repository.Name, repository.Tags, $"/v2/{repository.Name}/tags/list");
             default:
                 await SendAsync(context, MediaTypes.OciIndex, EmptyReferrers);
                 return null;

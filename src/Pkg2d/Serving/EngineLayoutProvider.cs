@@ -33,6 +33,12 @@ internal sealed class EngineLayoutProvider : IRefreshingLayoutProvider, IDisposa
     private readonly RecentImages _recent;
     private readonly SemaphoreSlim _resolving;
     private readonly SemaphoreSlim _refreshing = new(1, 1);
+
+    // Collection and on-demand builds exclude each other: a build learns packages no published image references yet.
+    // A build passes the gate only while no collection runs; a collection starts only while no build is under way.
+    private readonly SemaphoreSlim _collecting = new(1, 1);
+    private readonly Lock _buildsLock = new();
+    private int _builds;
     private readonly Lock _publishing = new();
     private volatile ServedImages _served = ServedImages.Empty;
     private IReadOnlySet<string> _configured = new HashSet<string>();
@@ -177,6 +183,10 @@ internal sealed class EngineLayoutProvider : IRefreshingLayoutProvider, IDisposa
         }
         var full = new ImageSpec(world, entries).WorldWith(ImageSpec.DefaultBase);
         Layout layout;
+        await _collecting.WaitAsync();
+        lock (_buildsLock)
+            _builds++;
+        _collecting.Release();
         try
         {
             while (true)
@@ -190,8 +200,8 @@ internal sealed class EngineLayoutProvider : IRefreshingLayoutProvider, IDisposa
                     // A refresh that replaced the indexes meanwhile did not see this world: resolve it again.
                     if (_engine.CurrentSource == source)
                     {
-                        _catalog.Put(resolved);
                         PublishWorldLocked(world, image);
+                        Catalogue(() => _catalog.Put(resolved), world);
                         layout = _served.WorldLayout(world)!;
                         break;
                     }
@@ -200,6 +210,8 @@ internal sealed class EngineLayoutProvider : IRefreshingLayoutProvider, IDisposa
         }
         finally
         {
+            lock (_buildsLock)
+                _builds--;
             _resolving.Release();
         }
         Remember(new RememberedImage(world, full));
@@ -236,7 +248,7 @@ internal sealed class EngineLayoutProvider : IRefreshingLayoutProvider, IDisposa
             }
             // Else the same name was resolved for another world (the base changed): only that record goes.
             if (!configured)
-                _catalog.Remove(old.Name, _engine.Arch, old.World);
+                Catalogue(() => _catalog.Remove(old.Name, _engine.Arch, old.World), old.Name);
         }
     }
 
@@ -251,14 +263,14 @@ internal sealed class EngineLayoutProvider : IRefreshingLayoutProvider, IDisposa
             return retained;
         var until = DateTimeOffset.UtcNow + _serve.Retain;
         if (!image.Locked)
-            _catalog.Retain(image.Resolved, image.Manifest.ToString(), until);
+            Catalogue(() => _catalog.Retain(image.Resolved, image.Manifest.ToString(), until), name);
         retained = retained.Add(new RetainedImage(name, image, until));
         while (retained.Count > _serve.MaxImages)
         {
             var first = retained[0];
             _logger.LogInformation("No longer retaining {Name} (manifest {Digest}): more than {Max} images are retained (MaxImages)",
                 first.Name, first.Image.Manifest, _serve.MaxImages);
-            _catalog.Release(first.Image.Resolved, first.Image.Manifest.ToString());
+            Catalogue(() => _catalog.Release(first.Image.Resolved, first.Image.Manifest.ToString()), first.Name);
             retained = retained.RemoveAt(0);
         }
         return retained;
@@ -278,6 +290,22 @@ internal sealed class EngineLayoutProvider : IRefreshingLayoutProvider, IDisposa
             }
             lock (_publishing)
                 _served = _served.With(retained: _served.Retained.Add(new RetainedImage(resolved.Name, served, until)));
+        }
+    }
+
+    /// <summary>
+    /// Writes to the catalog, which only lets a restart serve the same images again: a failure (a full disk) is logged
+    /// and changes nothing about what is served now.
+    /// </summary>
+    private void Catalogue(Action write, string image)
+    {
+        try
+        {
+            write();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogWarning("The catalog could not record {Image}: {Reason}", image, e.Message);
         }
     }
 
@@ -380,9 +408,6 @@ internal sealed class EngineLayoutProvider : IRefreshingLayoutProvider, IDisposa
             }
             lock (_publishing)
             {
-                if (first)
-                    _engine.Use(fresh);
-                first = false;
                 var served = _served;
                 var top = served.Top;
                 var worlds = served.Worlds;
@@ -399,12 +424,16 @@ internal sealed class EngineLayoutProvider : IRefreshingLayoutProvider, IDisposa
                     foreach (var dir in dirs)
                         worlds = worlds.SetItem(dir, replacement);
                     retained = RetainLocked(retained, old.Name, old);
-                    _catalog.Put(replacement.Resolved);
+                    Catalogue(() => _catalog.Put(replacement.Resolved), old.Name);
                     moved++;
                     _logger.LogInformation("refresh: {Name}: {Changes} (manifest {Digest})",
                         old.Name, PackageChanges.Describe(old.Resolved.Packages, replacement.Resolved.Packages), replacement.Manifest);
                 }
                 _served = served.With(top, worlds, retained);
+                // The indexes switch with the images, in the same step as far as a build of a world can tell.
+                if (first)
+                    _engine.Use(fresh);
+                first = false;
             }
         }
         _behind = behind;
@@ -414,10 +443,21 @@ internal sealed class EngineLayoutProvider : IRefreshingLayoutProvider, IDisposa
     public DateTimeOffset? Collect(DateTimeOffset now)
     {
         // Never beside a refresh or an on-demand build: they learn packages that no published image references yet.
-        if (_resolving.CurrentCount < _serve.MaxResolving || !_refreshing.Wait(0))
-            return now + TimeSpan.FromMinutes(1);
+        var retry = now + TimeSpan.FromMinutes(1);
+        if (!_refreshing.Wait(0))
+            return retry;
+        if (!_collecting.Wait(0))
+        {
+            _refreshing.Release();
+            return retry;
+        }
         try
         {
+            lock (_buildsLock)
+            {
+                if (_builds > 0)
+                    return retry;
+            }
             ServedImages served;
             lock (_publishing)
             {
@@ -428,7 +468,7 @@ internal sealed class EngineLayoutProvider : IRefreshingLayoutProvider, IDisposa
                     foreach (var gone in expired)
                     {
                         _logger.LogInformation("No longer retaining {Name} (manifest {Digest}): its {Retain} are up", gone.Name, gone.Image.Manifest, Duration.Format(_serve.Retain));
-                        _catalog.Release(gone.Image.Resolved, gone.Image.Manifest.ToString());
+                        Catalogue(() => _catalog.Release(gone.Image.Resolved, gone.Image.Manifest.ToString()), gone.Name);
                     }
                     served = _served = served.With(retained: served.Retained.RemoveAll(expired.Contains));
                 }
@@ -438,6 +478,7 @@ internal sealed class EngineLayoutProvider : IRefreshingLayoutProvider, IDisposa
         }
         finally
         {
+            _collecting.Release();
             _refreshing.Release();
         }
     }
@@ -468,5 +509,6 @@ internal sealed class EngineLayoutProvider : IRefreshingLayoutProvider, IDisposa
         _engine.Dispose();
         _resolving.Dispose();
         _refreshing.Dispose();
+        _collecting.Dispose();
     }
 }

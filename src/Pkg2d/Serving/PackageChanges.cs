@@ -7,8 +7,9 @@ internal static class PackageChanges
 {
     public static string Describe(IReadOnlyList<ApkIndexEntry> before, IReadOnlyList<ApkIndexEntry> after)
     {
-        var old = before.ToDictionary(p => p.Name, StringComparer.Ordinal);
-        var now = after.ToDictionary(p => p.Name, StringComparer.Ordinal);
+        // A solution has one package per name; should one have more, the first stands for it.
+        var old = before.DistinctBy(p => p.Name).ToDictionary(p => p.Name, StringComparer.Ordinal);
+        var now = after.DistinctBy(p => p.Name).ToDictionary(p => p.Name, StringComparer.Ordinal);
         var changes = new List<string>();
         foreach (var package in after.OrderBy(p => p.Name, StringComparer.Ordinal))
         {
