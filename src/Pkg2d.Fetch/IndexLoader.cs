@@ -134,13 +134,14 @@ public sealed class IndexLoader(
     {
         byte[] bytes;
         byte[] sha256;
+        var snapshotPath = cache.IndexSnapshotPath(source);
         try
         {
             // Hashed as a stream first: with a snapshot, the index's bytes are never needed in memory.
             using (var file = File.OpenRead(path))
                 sha256 = SHA256.HashData(file);
             var key = IndexSnapshot.Key(sha256, _keysFingerprint, arch, allowUntrusted, spec.Kind, folder, source);
-            if (IndexSnapshot.TryRead(cache.IndexSnapshotPath(source), key, folder, source) is { } kept)
+            if (IndexSnapshot.TryRead(snapshotPath, key, folder, source) is { } kept)
             {
                 foreach (var warning in kept.Warnings)
                     warn?.Invoke(warning);
@@ -155,7 +156,6 @@ public sealed class IndexLoader(
         // Hashed again, so the hash is of the bytes verified even if the file was replaced in between.
         sha256 = SHA256.HashData(bytes);
         var snapshotKey = IndexSnapshot.Key(sha256, _keysFingerprint, arch, allowUntrusted, spec.Kind, folder, source);
-        var snapshotPath = cache.IndexSnapshotPath(source);
 
         var warnings = new List<string>();
         void Warn(string message)

@@ -44,23 +44,13 @@ public sealed class ImageCatalog(string directory)
     /// <summary>Every image kept for an arch, in name order; an unreadable entry is reported and skipped.</summary>
     public IReadOnlyList<ResolvedImage> All(string arch, Action<string, string> skipped)
     {
-        if (!System.IO.Directory.Exists(Directory))
-            return [];
         var images = new List<ResolvedImage>();
-        foreach (var path in System.IO.Directory.EnumerateFiles(Directory, "*.json"))
+        ReadEach(Directory, (root, path) =>
         {
-            try
-            {
-                using var document = JsonDocument.Parse(File.ReadAllBytes(path));
-                var image = ResolvedImageJson.Read(document.RootElement, path);
-                if (image.Arch == arch)
-                    images.Add(image);
-            }
-            catch (Exception e) when (e is JsonException or IOException or FormatException or Apk.ApkFormatException or InvalidOperationException)
-            {
-                skipped(path, e.Message);
-            }
-        }
+            var image = ResolvedImageJson.Read(root, path);
+            if (image.Arch == arch)
+                images.Add(image);
+        }, skipped, deleteDamaged: false);
         return [.. images.OrderBy(i => i.Name, StringComparer.Ordinal)];
     }
 
@@ -87,28 +77,15 @@ public sealed class ImageCatalog(string directory)
     /// <summary>The retained images of an arch with their manifest digests and times; unreadable records are reported and deleted.</summary>
     public IReadOnlyList<(ResolvedImage Image, string Manifest, DateTimeOffset Until)> Retained(string arch, Action<string, string> skipped)
     {
-        if (!System.IO.Directory.Exists(RetainedDirectory))
-            return [];
-        var retained = new List<(ResolvedImage, string, DateTimeOffset)>();
-        foreach (var path in System.IO.Directory.EnumerateFiles(RetainedDirectory, "*.json"))
+        var retained = new List<(ResolvedImage Image, string Manifest, DateTimeOffset Until)>();
+        ReadEach(RetainedDirectory, (root, path) =>
         {
-            try
-            {
-                using var document = JsonDocument.Parse(File.ReadAllBytes(path));
-                var root = document.RootElement;
-                var image = ResolvedImageJson.Read(root.GetProperty("image"), path);
-                if (image.Arch == arch)
-                    retained.Add((image, root.GetProperty("manifest").GetString() ?? throw new FormatException("manifest is null"),
-                        DateTimeOffset.FromUnixTimeSeconds(root.GetProperty("until").GetInt64())));
-            }
-            catch (Exception e) when (e is JsonException or IOException or FormatException or KeyNotFoundException or Apk.ApkFormatException
-                or InvalidOperationException or ArgumentOutOfRangeException)
-            {
-                skipped(path, e.Message);
-                File.Delete(path);
-            }
-        }
-        return [.. retained.OrderBy(r => r.Item3).ThenBy(r => r.Item1.Name, StringComparer.Ordinal)];
+            var image = ResolvedImageJson.Read(root.GetProperty("image"), path);
+            if (image.Arch == arch)
+                retained.Add((image, root.GetProperty("manifest").GetString() ?? throw new FormatException("manifest is null"),
+                    DateTimeOffset.FromUnixTimeSeconds(root.GetProperty("until").GetInt64())));
+        }, skipped, deleteDamaged: true);
+        return [.. retained.OrderBy(r => r.Until).ThenBy(r => r.Image.Name, StringComparer.Ordinal)];
     }
 
     /// <summary>Forgets a retained image; one not kept is no error.</summary>
@@ -154,12 +131,41 @@ public sealed class ImageCatalog(string directory)
         {
             return null;
         }
-        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or Apk.ApkFormatException)
+        catch (Exception e) when (IsDamaged(e))
         {
             File.Delete(path);
             return null;
         }
     }
+
+    /// <summary>
+    /// Reads every record of a folder; one that cannot be read or is damaged is reported to <paramref name="skipped"/>,
+    /// and deleted with <paramref name="deleteDamaged"/>.
+    /// </summary>
+    private static void ReadEach(string folder, Action<JsonElement, string> read, Action<string, string> skipped, bool deleteDamaged)
+    {
+        if (!System.IO.Directory.Exists(folder))
+            return;
+        foreach (var path in System.IO.Directory.EnumerateFiles(folder, "*.json"))
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+                read(document.RootElement, path);
+            }
+            catch (Exception e) when (e is IOException || IsDamaged(e))
+            {
+                skipped(path, e.Message);
+                if (deleteDamaged)
+                    File.Delete(path);
+            }
+        }
+    }
+
+    /// <summary>What reading a damaged record throws (bad JSON, a bad index record, a missing or impossible value).</summary>
+    private static bool IsDamaged(Exception e) =>
+        e is JsonException or FormatException or InvalidOperationException or Apk.ApkFormatException or KeyNotFoundException
+            or ArgumentOutOfRangeException;
 
     private void Write(ResolvedImage image, Action<Utf8JsonWriter> write)
     {

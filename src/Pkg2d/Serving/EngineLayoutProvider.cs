@@ -326,7 +326,7 @@ internal sealed class EngineLayoutProvider : IRefreshingLayoutProvider, IDisposa
     private async Task<ResolvedImage> ResolveAsync(string name, IReadOnlyList<string> world, CancellationToken cancellationToken)
     {
         _logger.LogInformation("Resolving {Name}: {World}", name, string.Join(' ', world));
-        return _engine.Resolve(name, world, await _engine.SourceAsync(cancellationToken));
+        return await _engine.ResolveAsync(name, world, cancellationToken);
     }
 
     public async Task RefreshAsync(CancellationToken cancellationToken)
