@@ -317,7 +317,7 @@ public sealed class RefreshTests : IDisposable
 
     /// <summary>Whether the metadata cache holds the facts of a package (of that version, unless null).</summary>
     private bool HasFacts(string name, string? version) =>
-        Directory.GetFiles(Path.Combine(Cache, "metadata", "facts-v2"), "*.json").Any(path =>
+        Directory.GetFiles(Path.Combine(Cache, "metadata", "facts-v3"), "*.json").Any(path =>
         {
             using var facts = JsonDocument.Parse(File.ReadAllBytes(path));
             return facts.RootElement.TryGetProperty("name", out var n) && n.GetString() == name

@@ -14,7 +14,7 @@ public class PackageFactsCacheTests
         LayerDigest = "sha256:" + new string('a', 64), DiffId = "sha256:" + new string('b', 64), DiffSize = 4096,
         BuildDate = 1700000000, SignedBy = "alpine@example.rsa.pub", ReplacesPriority = 5,
         Record = [new('P', "demo"), new('V', "1.0-r0"), new('o', "demo-origin")],
-        Replaces = ["old-demo"], Triggers = ["/usr/bin"], BusyboxLinks = ["bin/ls"],
+        Replaces = ["old-demo"], Triggers = ["/usr/bin"], BusyboxApplets = ["bin/ls"],
         Files =
         [
             new("etc", PackageFileType.Directory, 0b111_101_101, 0, 0, null, null, 0),

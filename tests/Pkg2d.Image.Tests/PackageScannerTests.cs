@@ -73,7 +73,8 @@ public class PackageScannerTests
         var link = facts.Files.Single(f => f.Path == "usr/bin/demo2");
         Assert.Equal((PackageFileType.Symlink, "demo"), (link.Type, link.LinkTarget));
         Assert.Equal(Convert.ToHexStringLower(SHA1.HashData("demo"u8)), link.Sha1);
-        Assert.Equal(["bin/ls", "usr/bin/["], facts.BusyboxLinks);
+        Assert.Equal(["etc/busybox-paths.d/busybox"], facts.KeptContents.Keys);
+        Assert.Equal("bin/ls\nusr/bin/[\n\n", Encoding.UTF8.GetString(facts.KeptContents["etc/busybox-paths.d/busybox"]));
         Assert.Equal([".post-install"], facts.Scripts.Select(s => s.Name));
         Assert.Equal(["/usr/bin"], facts.Triggers);
         Assert.Equal('C', facts.Record[0].Key);

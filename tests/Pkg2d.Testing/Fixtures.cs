@@ -23,6 +23,9 @@ public static class Fixtures
 
     public static string MirrorBase => Path("mirror", "v3.7", "main");
 
+    /// <summary>Alpine 3.19.1's install repository (x86_64): 100 real, signed packages with real install scripts.</summary>
+    public static string IsoMirrorBase => Path("mirror", "v3.19-iso");
+
     public static string X86_64Index => Path("indexes", "v3.16.3-main-x86_64-APKINDEX.tar.gz");
 
     public static string Aarch64Index => Path("indexes", "v3.17.3-main-aarch64-APKINDEX.tar.gz");

@@ -212,10 +212,72 @@ public static class ParityScenarios
         new SyntheticPackage("clash-b", Version) { Depends = ["clash-a"], Files = [SyntheticFile.Directory("etc"), SyntheticFile.Text("etc/clash.conf", "b\n")] },
     ], ["clash-b"]);
 
-    public static IReadOnlyList<ParityScenario> All { get; } = [Accounts, FixedIdsAndHomes, MergedUsr, Replaces, SameOrigin, Clash];
+    /// <summary>
+    /// Directories two packages ship with other owners and modes, as apk-tools 2.14 settles them after the last
+    /// post-install: the lowest uid, then gid, wins; equal owners AND their modes; a directory a script made first
+    /// keeps its own; what a post-install changed on a directory apk made is undone. `dirs-b` has a trigger on
+    /// `/srv/*` and `/`, which writes its arguments (apk's directories, in apk's hash order) into a file. `aaa-dotfile`
+    /// ships only a dotfile and `replaces` something: apk 2.14 writes its `r:` into the next record with a directory.
+    /// `zero-meta` has an installed size of 0: apk never unpacks it, so neither its directory nor its scripts count.
+    /// </summary>
+    public static ParityScenario SharedDirectories { get; } = new("shared-directories",
+    [
+        new SyntheticPackage("aaa-dotfile", Version) { InstalledSize = 4096, Replaces = ["gone"], Files = [SyntheticFile.Text(".dummy", "")] },
+        new SyntheticPackage("zero-meta", Version)
+        {
+            InstalledSize = 0,
+            Depends = [.. AccountDepends],
+            Replaces = ["other"],
+            Triggers = ["/srv/*"],
+            Scripts = { [".pre-install"] = "#!/bin/sh\ntouch /zero-ran\n", [".trigger"] = "#!/bin/sh\ntouch /zero-triggered\n" },
+            Files = [SyntheticFile.Directory("srv"), SyntheticFile.Directory("srv/zero")],
+        },
+        new SyntheticPackage("dirs-a", Version)
+        {
+            InstalledSize = 4096,
+            Depends = [.. AccountDepends],
+            Scripts =
+            {
+                [".pre-install"] = "#!/bin/sh\nmkdir -p /srv && mkdir -m 711 /srv/premade\n",
+                [".post-install"] = "#!/bin/sh\nchmod 700 /srv/scripted\nchown 5:5 /srv/scripted\n",
+            },
+            Files =
+            [
+                SyntheticFile.Directory("srv"),
+                Numbered(SyntheticFile.Directory("srv/low", 0b111_101_000), 1000, 1000),
+                SyntheticFile.Directory("srv/and", 0b111_101_000),
+                Numbered(SyntheticFile.Directory("srv/gid", 0b111_111_000), 1000, 1000),
+                SyntheticFile.Directory("srv/premade", 0b111_101_101),
+                SyntheticFile.Directory("srv/scripted"),
+            ],
+        },
+        new SyntheticPackage("dirs-b", Version)
+        {
+            Depends = ["dirs-a"],
+            Triggers = ["/srv/*", "/"],
+            Scripts = { [".trigger"] = "#!/bin/sh\necho \"$@\" > /srv/trigger-args\n" },
+            Files =
+            [
+                SyntheticFile.Directory("srv"),
+                SyntheticFile.Directory("srv/low"),
+                SyntheticFile.Directory("srv/and", 0b111_000_101),
+                Numbered(SyntheticFile.Directory("srv/gid", 0b111_111_101), 1000, 500),
+                SyntheticFile.Directory("srv/premade"),
+                SyntheticFile.Directory("srv/scripted"),
+                SyntheticFile.Directory("srv/only-b"),
+                SyntheticFile.Text("srv/only-b/file", "b\n"),
+            ],
+        },
+    ], ["aaa-dotfile", "zero-meta", "dirs-b"], NeedsMinirootfs: true);
+
+    public static IReadOnlyList<ParityScenario> All { get; } = [Accounts, FixedIdsAndHomes, MergedUsr, Replaces, SameOrigin, Clash, SharedDirectories];
 
     private static SyntheticFile Owned(SyntheticFile file, string name, int id) =>
         file with { UserName = name, GroupName = name, Uid = id, Gid = id };
+
+    /// <summary>An owner by numbers whose names no account has, so apk keeps the numbers.</summary>
+    private static SyntheticFile Numbered(SyntheticFile file, int uid, int gid) =>
+        file with { UserName = $"nouser{uid}", GroupName = $"nogroup{gid}", Uid = uid, Gid = gid };
 
     private static SyntheticFile[] ToolData(string content) =>
     [

@@ -65,7 +65,7 @@ public static class ImageAssembler
         var created = content.Created ?? DateTimeOffset.FromUnixTimeSeconds(content.Packages.Select(p => p.BuildDate).DefaultIfEmpty(0).Max());
 
         // What apk would leave behind decides the top layer and which package layers must be re-rooted.
-        var install = InstallSimulator.Run(content.Packages, created);
+        var install = InstallSimulator.Run(content.Packages, created, new PackageContents(source.OpenPackageData));
         TopLayerBuilder.AddApkFiles(new TopLayerSpec
         {
             Packages = content.Packages,

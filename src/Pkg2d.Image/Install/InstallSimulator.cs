@@ -1,3 +1,4 @@
+using Pkg2d.Image.Root;
 using Pkg2d.Image.Assembly;
 using Pkg2d.Image.Packages;
 
@@ -28,11 +29,11 @@ public sealed class InstallResult
 }
 
 /// <summary>
-/// Installs an image's packages into a <see cref="VirtualRoot"/> the way apk-tools does, without running anything:
+/// Installs an image's packages into a <see cref="VirtualRoot"/> the way apk-tools does, without running a process:
 /// `--initdb`, then package by package its pre-install script, its files (owners mapped by name against the accounts
 /// as they stand, paths followed through symlinks, conflicts decided by replaces and origin), its post-install
-/// script; then the triggers. Scripts made of simple commands are emulated (<see cref="ScriptRunner"/>); others are
-/// pending. Deterministic: the same packages and creation time give the same root.
+/// script; then the triggers. Scripts run in the shell emulator (<see cref="ScriptRunner"/>); those that reach
+/// something not emulated are pending. Deterministic: the same packages and creation time give the same root.
 /// </summary>
 public sealed class InstallSimulator
 {
@@ -42,14 +43,22 @@ public sealed class InstallSimulator
     private readonly Dictionary<string, IReadOnlyDictionary<string, EntryChange>> _rewrites = new(StringComparer.Ordinal);
     private readonly List<KeyValuePair<PackageFacts, List<PackageFile>>> _installed = [];
 
-    private InstallSimulator(DateTimeOffset created) => _scripts = new ScriptRunner(_root, created);
+    // The directories apk made for a package's entry, with every package entry's owner and mode for them: apk 2.14
+    // sets them from these after the last post-install (see ApplyDirectoryPermissions).
+    private readonly Dictionary<string, List<(int Uid, int Gid, int Mode)>> _madeDirectories = new(StringComparer.Ordinal);
 
-    public static InstallResult Run(IReadOnlyList<PackageFacts> packages, DateTimeOffset created)
+    private InstallSimulator(DateTimeOffset created, PackageContents? contents) =>
+        _scripts = new ScriptRunner(_root, created, contents is null ? null : contents.Read);
+
+    /// <param name="contents">Reads package files that scripts read (beyond the contents the facts keep); without
+    /// it such a script stays pending.</param>
+    public static InstallResult Run(IReadOnlyList<PackageFacts> packages, DateTimeOffset created, PackageContents? contents = null)
     {
-        var simulator = new InstallSimulator(created);
+        var simulator = new InstallSimulator(created, contents);
         simulator.InitDb();
         foreach (var package in packages)
             simulator.Install(package);
+        simulator.ApplyDirectoryPermissions();
         simulator.Triggers(packages);
         return new InstallResult
         {
@@ -71,9 +80,16 @@ public sealed class InstallSimulator
 
     private void Install(PackageFacts package)
     {
-        RunScript(package, ".pre-install");
+        if (!package.IsUnpacked)
+        {
+            _installed.Add(new(package, []));
+            return;
+        }
+        RunScript(package, ".pre-install", [package.Version]);
         var installed = new List<PackageFile>();
         var changes = new Dictionary<string, EntryChange>(StringComparer.Ordinal);
+        // Owners are mapped against the accounts as the package's extraction starts (its own account files count after).
+        var accounts = _scripts.Accounts;
         foreach (var file in package.Files)
         {
             // apk never installs names at the top of the data tar that start with a dot (.PKGINFO's siblings).
@@ -81,7 +97,7 @@ public sealed class InstallSimulator
             if (!file.Path.Contains('/') && file.Path.StartsWith('.'))
                 continue;
             var real = RealPath(file.Path);
-            var mapped = file with { Uid = _scripts.Accounts.Uid(file.UserName) ?? file.Uid, Gid = _scripts.Accounts.Gid(file.GroupName) ?? file.Gid };
+            var mapped = file with { Uid = accounts.Uid(file.UserName) ?? file.Uid, Gid = accounts.Gid(file.GroupName) ?? file.Gid };
             if (file.Type == PackageFileType.Directory && (_root[real] is { Kind: NodeKind.Symlink } || (real != file.Path && _root[real] is not null)))
                 changes[file.Path] = EntryChange.Drop; // a layer's directory entry would replace the link, or reset the directory
             else if (real != file.Path)
@@ -93,7 +109,25 @@ public sealed class InstallSimulator
             _rewrites[package.Key] = changes;
         _installed.Add(new(package, installed));
         _scripts.PackageFilesChanged(package);
-        RunScript(package, ".post-install");
+        RunScript(package, ".post-install", [package.Version]);
+    }
+
+    /// <summary>
+    /// apk-tools 2.14's pass over the directories it made, after every post-install and before the triggers: each
+    /// takes the owner with the lowest uid, then gid, among the package entries for it, with the AND of the modes of
+    /// the entries with that owner — undoing what a script changed on it meanwhile.
+    /// </summary>
+    private void ApplyDirectoryPermissions()
+    {
+        foreach (var (path, entries) in _madeDirectories)
+        {
+            if (_root[path] is not { Kind: NodeKind.Directory } node)
+                continue;
+            var (uid, gid) = entries.Select(e => (e.Uid, e.Gid)).Min();
+            var mode = entries.Where(e => e.Uid == uid && e.Gid == gid).Aggregate(0xFFF, (all, e) => all & e.Mode);
+            if (node.Mode != mode || node.Uid != uid || node.Gid != gid)
+                _root.Set(path, node with { Mode = mode, Uid = uid, Gid = gid });
+        }
     }
 
     /// <summary>The real path of a data-tar entry: apk follows symlinks among its parents, never the entry's own name.</summary>
@@ -112,10 +146,15 @@ public sealed class InstallSimulator
         var existing = _root[real];
         if (file.Type == PackageFileType.Directory)
         {
-            // A directory that exists (made by an earlier package, a script or --initdb) keeps its mode and owner;
-            // one reached through a symlink is the link's target, which keeps its own.
+            // A directory apk makes itself takes its owner and mode from all the packages' entries for it, at the end;
+            // one that existed before (made by --initdb or a script) keeps its own, and so does a symlink's target.
             if (existing is null)
+            {
                 _root.Set(real, RootNode.Of(package, mapped));
+                _madeDirectories[real] = [(mapped.Uid, mapped.Gid, mapped.Mode & 0xFFF)];
+            }
+            else if (_madeDirectories.TryGetValue(real, out var entries))
+                entries.Add((mapped.Uid, mapped.Gid, mapped.Mode & 0xFFF));
             else if (existing.Kind != NodeKind.Directory && _root[_root.Resolve(real)] is not { Kind: NodeKind.Directory })
                 throw new FileConflictException(
                     $"{package} cannot install directory /{file.Path}: /{real} is a {Describe(existing)}; apk fails to rename it into place");
@@ -193,38 +232,61 @@ public sealed class InstallSimulator
 
     private static string OwnedBy(RootNode node) => node.Owner is { } owner ? $" of {owner}" : "";
 
-    private void RunScript(PackageFacts package, string name)
+    private void RunScript(PackageFacts package, string name, IReadOnlyList<string> arguments)
     {
         if (package.Scripts.FirstOrDefault(s => s.Name == name) is not { } script)
             return;
         // apk runs scripts from lib/apk/exec, which it makes for the first one.
         if (_root["lib/apk/exec"] is null)
             _root.Set("lib/apk/exec", RootNode.Directory(0b111_000_000));
-        var reason = _scripts.Run(package, script);
+        var reason = _scripts.Run(package, script, arguments);
         if (reason is not null)
             _pending.Add(new PendingScript(package, name, reason));
     }
 
     /// <summary>
-    /// apk runs each package's trigger once at the end when a directory it watches exists after the commit (on a
-    /// new root every such directory was just filled). Busybox's trigger only makes the applet links its
-    /// post-install made already, unless busybox-suid or busybox-extras add their own; any other trigger is pending.
+    /// apk runs each package's trigger once at the end (in install order: every package here is new) when a directory
+    /// of its database matches one of its globs, passing those directories in the order of apk's directory hash
+    /// table. On a new root every matching directory counts, whether or not it changed.
     /// </summary>
     private void Triggers(IReadOnlyList<PackageFacts> packages)
     {
-        foreach (var package in packages.Where(p => p.Triggers.Count > 0 && p.Scripts.Any(s => s.Name == ".trigger")))
+        var directories = DatabaseDirectories();
+        foreach (var package in packages.Where(p => p.IsUnpacked && p.Triggers.Count > 0 && p.Scripts.Any(s => s.Name == ".trigger")))
         {
-            if (!_root.Nodes.Any(n => n.Value.Kind == NodeKind.Directory && package.Triggers.Any(glob => Matches(glob, n.Key))))
-                continue;
-            var extras = packages.Where(p => p.Name is "busybox-extras" or "busybox-suid").Select(p => p.Name).ToArray();
-            if (package.Name == "busybox" && extras.Length == 0)
-                continue;
-            if (_root["lib/apk/exec"] is null)
-                _root.Set("lib/apk/exec", RootNode.Directory(0b111_000_000));
-            _pending.Add(new PendingScript(package, ".trigger", package.Name == "busybox"
-                ? $"the links of {string.Join(" and ", extras)} are not emulated"
-                : "triggers other than busybox's are not emulated"));
+            var matched = directories.Where(d => package.Triggers.Any(glob => Matches(glob, d))).Select(d => "/" + d).ToList();
+            if (matched.Count > 0)
+                RunScript(package, ".trigger", matched);
         }
+    }
+
+    /// <summary>
+    /// The directories of apk's database — each package's `F:` lines, their parents and the root ("") — in the order
+    /// apk walks its directory hash table: by bucket (MurmurHash3 of the name, seed 5381, modulo 20000), the newest
+    /// first within a bucket (a parent enters before its child).
+    /// </summary>
+    private List<string> DatabaseDirectories()
+    {
+        var seen = new List<string>();
+        var known = new HashSet<string>(StringComparer.Ordinal);
+        void Add(string directory)
+        {
+            if (known.Contains(directory))
+                return;
+            if (directory.Length > 0)
+                Add(VirtualRoot.Parent(directory));
+            known.Add(directory);
+            seen.Add(directory);
+        }
+        foreach (var (_, files) in _installed)
+        {
+            foreach (var file in files)
+                Add(file.Type == PackageFileType.Directory ? file.Path : VirtualRoot.Parent(file.Path));
+        }
+        return [.. seen.Select((d, order) => (Directory: d, Order: order))
+            .OrderBy(d => MurmurHash3.Hash(System.Text.Encoding.UTF8.GetBytes(d.Directory), 5381) % 20000)
+            .ThenByDescending(d => d.Order)
+            .Select(d => d.Directory)];
     }
 
     /// <summary>Whether a root path matches a trigger's directory glob (`/usr/share/fonts/*`): `*` and `?` within one component.</summary>

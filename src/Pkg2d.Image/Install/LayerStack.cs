@@ -1,3 +1,4 @@
+using Pkg2d.Image.Root;
 using Pkg2d.Image.Assembly;
 using Pkg2d.Image.Packages;
 

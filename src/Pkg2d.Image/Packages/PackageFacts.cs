@@ -51,17 +51,27 @@ public sealed record PackageFacts
     /// <summary>Every entry of the data tar, in tar order.</summary>
     public required IReadOnlyList<PackageFile> Files { get; init; }
 
-    /// <summary>Applet links listed by busybox in etc/busybox-paths.d (paths relative to the root), in file order.</summary>
-    public IReadOnlyList<string> BusyboxLinks { get; init; } = [];
-
     /// <summary>Install scripts from the control tar (`.post-install`...), in control-tar order.</summary>
     public IReadOnlyList<PackageScript> Scripts { get; init; } = [];
 
     /// <summary>
-    /// The content of the files that emulated install scripts edit (etc/passwd, etc/group, etc/shadow), by path, for
-    /// the packages that ship them: the accounts scripts create are added to what the package shipped.
+    /// The content of the files install scripts most often read or edit (etc/passwd, etc/group, etc/shadow,
+    /// etc/shells, busybox's applet lists), by path, for the packages that ship them: building an image needs no
+    /// package bytes for them. Scripts that read other files read them from the package.
     /// </summary>
     public IReadOnlyDictionary<string, byte[]> KeptContents { get; init; } = new Dictionary<string, byte[]>();
+
+    /// <summary>
+    /// The applets the package's busybox binary installs (`bin/ls`...), read from the binary's own table, for a
+    /// busybox package that does not list them in etc/busybox-paths.d; empty otherwise.
+    /// </summary>
+    public IReadOnlyList<string> BusyboxApplets { get; init; } = [];
+
+    /// <summary>
+    /// Whether apk unpacks the package: one whose installed size (`I:`) is 0 (a metapackage) is recorded as installed
+    /// but never unpacked, so none of its files, scripts, triggers or `.PKGINFO` lines take effect.
+    /// </summary>
+    public bool IsUnpacked => Record.FirstOrDefault(f => f.Key == 'I')?.Value != "0";
 
     /// <summary>The package's origin (`o:`), which decides who may overwrite whose files; its name when absent.</summary>
     public string Origin => Record.FirstOrDefault(f => f.Key == 'o')?.Value ?? Name;

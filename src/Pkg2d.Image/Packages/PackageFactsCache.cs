@@ -13,7 +13,7 @@ namespace Pkg2d.Image.Packages;
 public sealed partial class PackageFactsCache(string cacheDir)
 {
     /// <summary>Bumped whenever the facts' shape or meaning changes, so old entries are simply not found.</summary>
-    private const string Schema = "facts-v2";
+    private const string Schema = "facts-v3";
 
     public string Directory { get; } = Path.Combine(cacheDir, Schema);
 

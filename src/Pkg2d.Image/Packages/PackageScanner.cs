@@ -6,6 +6,7 @@ using Pkg2d.Apk.Format;
 using Pkg2d.Apk.Index;
 using Pkg2d.Apk.Signing;
 using Pkg2d.Apk.Verification;
+using Pkg2d.Image.Shell;
 using Pkg2d.Image.TopLayer;
 using Pkg2d.Oci;
 
@@ -20,11 +21,21 @@ public static class PackageScanner
 {
     private const string BusyboxPathsDir = "etc/busybox-paths.d/";
 
-    /// <summary>Files whose content the install emulation needs: the account databases that adduser and addgroup edit.</summary>
-    public static readonly IReadOnlySet<string> KeptPaths = new HashSet<string>(StringComparer.Ordinal) { "etc/passwd", "etc/group", "etc/shadow" };
+    /// <summary>
+    /// Files whose content install scripts need on nearly every image: the account databases adduser and addgroup
+    /// edit, the shells add-shell edits, and (under etc/busybox-paths.d/) the applets `busybox --install` links.
+    /// </summary>
+    public static readonly IReadOnlySet<string> KeptPaths = new HashSet<string>(StringComparer.Ordinal) { "etc/passwd", "etc/group", "etc/shadow", "etc/shells" };
 
-    /// <summary>A kept file larger than this is not an account database a script could sensibly edit.</summary>
+    /// <summary>A kept file larger than this is not a list a script could sensibly edit.</summary>
     private const int MaxKeptSize = 1 << 20;
+
+    /// <summary>A busybox binary larger than this is not read for its applet table.</summary>
+    private const int MaxBusyboxSize = 16 << 20;
+
+    private static bool IsBusybox(string path) => path is "bin/busybox" or "usr/bin/busybox";
+
+    private static bool IsKept(string path) => KeptPaths.Contains(path) || path.StartsWith(BusyboxPathsDir, StringComparison.Ordinal);
 
     public static PackageFacts Scan(string apkPath, ApkIndexEntry entry, TrustedKeys keys, bool allowUntrusted, Action<string>? warn)
     {
@@ -60,8 +71,8 @@ public static class PackageScanner
             ReplacesPriority = info.List("replaces_priority").Select(int.Parse).Cast<int?>().FirstOrDefault(),
             Triggers = info.Triggers,
             Files = walk.Files,
-            BusyboxLinks = walk.BusyboxLinks,
             KeptContents = walk.KeptContents,
+            BusyboxApplets = walk.BusyboxApplets,
             Scripts = package.Scripts.Select(s => new PackageScript(s.Key, s.Value)).ToArray(),
         };
     }
@@ -73,8 +84,12 @@ public static class PackageScanner
         private readonly Dictionary<string, string?> _sha1ByPath = new(StringComparer.Ordinal);
 
         public List<PackageFile> Files { get; } = [];
-        public List<string> BusyboxLinks { get; } = [];
         public Dictionary<string, byte[]> KeptContents { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>The applet table of the package's busybox binary, when the package does not list its applets.</summary>
+        public IReadOnlyList<string> BusyboxApplets => KeptContents.Keys.Any(k => k.StartsWith(BusyboxPathsDir, StringComparison.Ordinal)) ? [] : _busyboxApplets;
+
+        private IReadOnlyList<string> _busyboxApplets = [];
         public string DiffId { get; private set; } = "";
         public long DiffSize { get; private set; }
         private Exception? _error;
@@ -123,7 +138,7 @@ public static class PackageScanner
                 _ => PackageFileType.Other,
             };
             var sha1 = item.Sha1;
-            if (type == PackageFileType.File && (sha1 is null || item.Path.StartsWith(BusyboxPathsDir, StringComparison.Ordinal) || KeptPaths.Contains(item.Path)))
+            if (type == PackageFileType.File && (sha1 is null || IsKept(item.Path) || IsBusybox(item.Path)))
                 sha1 = ReadContent(item, sha1);
             else if (type == PackageFileType.Symlink)
                 sha1 ??= Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes(item.LinkTarget ?? "")));
@@ -158,27 +173,26 @@ public static class PackageScanner
             return null;
         }
 
-        /// <summary>Hashes a file's content (old packages carry no checksums) and keeps busybox's applet list.</summary>
+        /// <summary>
+        /// Hashes a file's content (old packages carry no checksums), keeps the contents scripts need, and reads a
+        /// busybox binary's applet table (what `busybox --install` links, for packages that do not list it).
+        /// </summary>
         private string ReadContent(ApkDataEntry item, string? known)
         {
             if (item.Content is null)
                 return known ?? Convert.ToHexStringLower(SHA1.HashData([]));
-            var kept = KeptPaths.Contains(item.Path) && item.Size <= MaxKeptSize;
-            if (!kept && !item.Path.StartsWith(BusyboxPathsDir, StringComparison.Ordinal))
+            if (IsBusybox(item.Path) && item.Size <= MaxBusyboxSize)
+            {
+                var binary = new byte[item.Size];
+                item.Content.ReadExactly(binary);
+                _busyboxApplets = BusyboxAppletTable.Read(binary) ?? [];
+                return known ?? Convert.ToHexStringLower(SHA1.HashData(binary));
+            }
+            if (!IsKept(item.Path) || item.Size > MaxKeptSize)
                 return known ?? Convert.ToHexStringLower(SHA1.HashData(item.Content));
             using var buffer = new MemoryStream();
             item.Content.CopyTo(buffer);
-            if (kept)
-            {
-                KeptContents[item.Path] = buffer.ToArray();
-                return known ?? Convert.ToHexStringLower(SHA1.HashData(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)));
-            }
-            foreach (var line in Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length).Split('\n'))
-            {
-                var path = line.Trim().TrimStart('/');
-                if (path.Length > 0 && !path.Contains(".."))
-                    BusyboxLinks.Add(path);
-            }
+            KeptContents[item.Path] = buffer.ToArray();
             return known ?? Convert.ToHexStringLower(SHA1.HashData(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)));
         }
     }

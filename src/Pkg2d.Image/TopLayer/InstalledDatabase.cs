@@ -5,10 +5,13 @@ using Pkg2d.Image.Packages;
 namespace Pkg2d.Image.TopLayer;
 
 /// <summary>
-/// Writes `lib/apk/db/installed` exactly as apk-tools does: per package its index record, `r:`/`q:` from
+/// Writes `lib/apk/db/installed` exactly as apk-tools 2.14 does: per package its index record, `r:`/`q:` from
 /// `.PKGINFO`, then each directory it owns (`F:`, with `M:` when not root:root 0755) followed by the files in it
 /// (`R:`, with `a:` when not root:root 0644, and `Z:` = Q1 + base64 SHA-1 of the content or link target).
 /// Directories come in the order the package first mentions them; files keep their tar order within a directory.
+/// apk 2.14 holds the `r:`/`q:` lines until it writes a package's first `F:` line, so those of a package without
+/// directories (alpine-base: only a dotfile) appear in the next record that has one, and after the last are lost;
+/// a package of installed size 0 is never unpacked, so its `.PKGINFO` lines are never read.
 /// </summary>
 public static class InstalledDatabase
 {
@@ -18,9 +21,10 @@ public static class InstalledDatabase
     /// <summary>Each package with the entries it owns after installation (owners mapped, lost conflicts and dotfiles left out).</summary>
     public static void Write(TextWriter writer, IEnumerable<KeyValuePair<PackageFacts, IReadOnlyList<PackageFile>>> packages)
     {
+        var held = new StringBuilder();
         foreach (var (package, files) in packages)
         {
-            WriteEntry(writer, package, files);
+            WriteEntry(writer, package, files, held);
             writer.Write('\n');
         }
     }
@@ -45,16 +49,26 @@ public static class InstalledDatabase
         return RecordOrder.Where(byKey.ContainsKey).Select(k => new IndexField(k, byKey[k])).ToArray();
     }
 
-    private static void WriteEntry(TextWriter writer, PackageFacts package, IReadOnlyList<PackageFile> files)
+    private static void WriteEntry(TextWriter writer, PackageFacts package, IReadOnlyList<PackageFile> files, StringBuilder held)
     {
         foreach (var field in package.Record)
             Line(writer, field.Key, field.Value);
-        if (package.Replaces.Count > 0)
-            Line(writer, 'r', string.Join(' ', package.Replaces));
-        if (package.ReplacesPriority is { } priority)
-            Line(writer, 'q', priority.ToString(CultureInfo.InvariantCulture));
+        if (package.IsUnpacked)
+        {
+            using var lines = new StringWriter(held, CultureInfo.InvariantCulture);
+            if (package.Replaces.Count > 0)
+                Line(lines, 'r', string.Join(' ', package.Replaces));
+            if (package.ReplacesPriority is { } priority)
+                Line(lines, 'q', priority.ToString(CultureInfo.InvariantCulture));
+        }
 
-        foreach (var directory in GroupByDirectory(files))
+        var directories = GroupByDirectory(files);
+        if (directories.Count > 0)
+        {
+            writer.Write(held);
+            held.Clear();
+        }
+        foreach (var directory in directories)
         {
             Line(writer, 'F', directory.Path);
             if (directory.Entry is { } entry && !IsDefault(entry, 0b111_101_101))

@@ -1,3 +1,4 @@
+using Pkg2d.Image.Root;
 using System.Text;
 using Pkg2d.Image.Assembly;
 using Pkg2d.Image.Install;
@@ -135,13 +136,13 @@ public static class TopLayerBuilder
         [".pre-install", ".post-install", ".pre-deinstall", ".post-deinstall", ".pre-upgrade", ".post-upgrade", ".trigger"];
 
     /// <summary>
-    /// apk's scripts.tar, byte for byte as apk-tools writes it: per package in install order, its scripts in apk's
-    /// order as `name-version.C.script`, mode 0755, dated with the package's build date, GNU-style headers.
+    /// apk's scripts.tar, byte for byte as apk-tools writes it: per unpacked package in install order, its scripts in
+    /// apk's order as `name-version.C.script`, mode 0755, dated with the package's build date, GNU-style headers.
     /// </summary>
     private static byte[] ScriptsTar(IReadOnlyList<PackageFacts> packages)
     {
         using var buffer = new MemoryStream();
-        foreach (var package in packages)
+        foreach (var package in packages.Where(p => p.IsUnpacked))
         {
             foreach (var script in package.Scripts.OrderBy(s => Array.IndexOf(ScriptOrder, s.Name) is var i and >= 0 ? i : ScriptOrder.Length))
             {
@@ -175,7 +176,7 @@ public static class TopLayerBuilder
 
     /// <summary>apk's triggers file: the checksum of each package with triggers, then its trigger globs.</summary>
     private static string Triggers(IReadOnlyList<PackageFacts> packages) => string.Concat(
-        packages.Where(p => p.Triggers.Count > 0).Select(p => $"{Checksum(p)} {string.Join(' ', p.Triggers)}\n"));
+        packages.Where(p => p.IsUnpacked && p.Triggers.Count > 0).Select(p => $"{Checksum(p)} {string.Join(' ', p.Triggers)}\n"));
 
     private static string Checksum(PackageFacts package) => package.Record.FirstOrDefault(f => f.Key == 'C')?.Value ?? package.Key;
 

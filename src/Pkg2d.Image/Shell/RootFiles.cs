@@ -1,0 +1,75 @@
+using Pkg2d.Image.Packages;
+using Pkg2d.Image.Root;
+
+namespace Pkg2d.Image.Shell;
+
+/// <summary>
+/// The simulated root as commands of a script see it: paths taken from the working directory and followed through
+/// symlinks the way the kernel follows them, file contents (read from the package a file came from when needed),
+/// and changes. /dev, /proc and /sys are not modelled (the runtime provides them): looking into them is not
+/// emulated. (The shell itself treats redirections to /dev/null as a sink.)
+/// </summary>
+public sealed class RootFiles(VirtualRoot tree, Func<PackageFacts, string, byte[]?>? readPackageFile = null)
+{
+    private static readonly RootNode RootDirectory = RootNode.Directory();
+
+    public VirtualRoot Tree { get; } = tree;
+
+    /// <summary>
+    /// The real path (relative, no leading slash, "" for the root) that <paramref name="path"/> names from
+    /// <paramref name="workingDirectory"/> (an absolute path). A path ending in `/` always follows its last link.
+    /// </summary>
+    public string Real(string workingDirectory, string path, bool followLast = true)
+    {
+        if (path.Length == 0)
+            throw new ArgumentException("an empty path names nothing", nameof(path));
+        var full = path[0] == '/' ? path : workingDirectory.TrimEnd('/') + "/" + path;
+        var real = Tree.Resolve(full.TrimStart('/'), followLast || full.EndsWith('/'));
+        if (IsUnmodelled(real))
+            throw new NotEmulatedException($"/{real} is not modelled (devices, /proc and /sys belong to the host)");
+        return real;
+    }
+
+    /// <summary>Inside /dev, /proc or /sys, which the runtime provides (the directories themselves are in the root).</summary>
+    public static bool IsUnmodelled(string real) =>
+        real.StartsWith("dev/", StringComparison.Ordinal) || real.StartsWith("proc/", StringComparison.Ordinal) || real.StartsWith("sys/", StringComparison.Ordinal);
+
+    /// <summary>/dev, /proc or /sys: what they hold is the runtime's.</summary>
+    private static bool IsHostDirectory(string real) => real is "dev" or "proc" or "sys";
+
+    /// <summary>The node at a real path; the root itself is a directory.</summary>
+    public RootNode? this[string real] => real.Length == 0 ? RootDirectory : Tree[real];
+
+    public bool IsDirectory(string real) => this[real] is { Kind: NodeKind.Directory };
+
+    /// <summary>The names in a directory, in byte order (as `ls` and globbing sort them).</summary>
+    public IReadOnlyCollection<string> List(string real) => IsHostDirectory(real)
+        ? throw new NotEmulatedException($"the contents of /{real} are not modelled (they belong to the host)")
+        : Tree.Children(real);
+
+    /// <summary>A file's content. Content that only its package has is read from the package.</summary>
+    public byte[] Read(string real) => this[real] switch
+        {
+            { Kind: NodeKind.File, Source: GeneratedSource generated } => generated.Content,
+            { Kind: NodeKind.File, Source: PackageEntrySource { Package: var package, Entry: var entry } } =>
+                package.KeptContents.GetValueOrDefault(entry.Path)
+                ?? readPackageFile?.Invoke(package, entry.Type == PackageFileType.HardLink ? entry.LinkTarget ?? entry.Path : entry.Path)
+                ?? throw new NotEmulatedException($"reading /{real} needs the bytes of {package}"),
+            { Kind: NodeKind.File } => [],
+            _ => throw new InvalidOperationException($"/{real} is not a file"),
+        };
+
+    /// <summary>Gives a file new content; an existing file keeps its mode, owner and package, a new one gets <paramref name="mode"/> and root.</summary>
+    public void Write(string real, byte[] content, int mode) =>
+        Tree.Set(real, this[real] is { Kind: NodeKind.File } existing
+            ? existing with { Source = new GeneratedSource(content) }
+            : RootNode.Generated(content, mode));
+
+    public void Set(string real, RootNode node) => Tree.Set(real, node);
+
+    public void Remove(string real) => Tree.Remove(real);
+
+    public static string Parent(string real) => VirtualRoot.Parent(real);
+
+    public static string Name(string real) => real[(real.LastIndexOf('/') + 1)..];
+}
