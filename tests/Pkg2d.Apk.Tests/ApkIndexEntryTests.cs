@@ -31,12 +31,16 @@ public class ApkIndexEntryTests
     ];
 
     [Fact]
-    public void When_a_key_repeats_the_last_line_wins_for_every_field()
+    public void When_a_key_repeats_the_last_line_wins_but_token_lines_add_up_as_apk_reads_them()
     {
-        var entry = new ApkIndexEntry([.. Record, F('D', "musl"), F('S', "300")], "repo");
+        var entry = new ApkIndexEntry([.. Record, F('D', "musl"), F('S', "300"), F('p', "cmd:other=1.0-r0"), F('i', "app"), F('i', "docs")], "repo");
         Assert.Equal("second description", entry.Description);
-        Assert.Equal(["musl"], entry.Depends);
         Assert.Equal(300, entry.Size);
+        Assert.Equal(["so:libc.musl-x86_64.so.1", "busybox", "musl"], entry.Depends);
+        Assert.Equal(["cmd:app=1.0-r0", "cmd:other=1.0-r0"], entry.Provides);
+        Assert.Equal("cmd:app=1.0-r0 cmd:other=1.0-r0", entry.ProvidesText.ToString());
+        Assert.Equal(["app", "docs"], entry.InstallIf);
+        Assert.Equal("app docs", entry.InstallIfText.ToString());
         // The indexer is the first line's, as documented.
         Assert.Equal("first description", entry['T']);
     }

@@ -1,17 +1,23 @@
+using System.Collections.Concurrent;
 using Pkg2d.Testing;
 
 namespace Pkg2d.Resolve.Tests;
 
 /// <summary>
-/// Our solver against Alpine's apk 2.14.4 on the real v3.16 x86_64, v3.17 aarch64 and v3.7 armhf indexes: the same
-/// packages in the same install order, or an error where apk reports one (naming what apk blames).
+/// Our solver against Alpine's apk 2.14.4 and 3.0.6 on the real v3.16 x86_64, v3.17 aarch64 and v3.7 armhf indexes:
+/// the same packages in the same install order as the generation it follows, or an error where apk reports one
+/// (naming what apk blames).
 /// </summary>
-public sealed class DifferentialTests(ApkReference apk) : IClassFixture<ApkReference>
+public sealed class DifferentialTests(ApkToolsOracle apk) : IClassFixture<ApkToolsOracle>
 {
-    private static readonly Lazy<PackageSolver> X86_64 = new(() => new PackageSolver(IndexFiles.Load(Fixtures.X86_64Index, "x86_64"), "x86_64"));
-    private static readonly Lazy<PackageSolver> Aarch64 = new(() => new PackageSolver(IndexFiles.Load(Fixtures.Aarch64Index, "aarch64"), "aarch64"));
-    private static readonly Lazy<PackageSolver> Armhf = new(() =>
-        new PackageSolver(IndexFiles.Load(Path.Combine(Fixtures.MirrorBase, "armhf", "APKINDEX.tar.gz"), "armhf"), "armhf"));
+    private static readonly string ArmhfIndex = Path.Combine(Fixtures.MirrorBase, "armhf", "APKINDEX.tar.gz");
+
+    private static string IndexOf(string arch) => arch switch { "x86_64" => Fixtures.X86_64Index, "aarch64" => Fixtures.Aarch64Index, _ => ArmhfIndex };
+
+    private static readonly ConcurrentDictionary<(string Arch, ApkToolsGeneration Generation), PackageSolver> Solvers = new();
+
+    private static PackageSolver SolverFor(string arch, ApkToolsGeneration generation) =>
+        Solvers.GetOrAdd((arch, generation), key => new PackageSolver(IndexFiles.Load(IndexOf(key.Arch), key.Arch), key.Arch, generation: key.Generation));
 
     public static TheoryData<string, string> Worlds => new()
     {
@@ -61,22 +67,28 @@ public sealed class DifferentialTests(ApkReference apk) : IClassFixture<ApkRefer
 
     [ApkReferenceTheory]
     [MemberData(nameof(Worlds))]
-    public void SameAsApk(string arch, string world)
+    public void SameAsApk2(string arch, string world) => SameAsApk(ApkToolsGeneration.V2, arch, world);
+
+    [ApkReferenceTheory]
+    [MemberData(nameof(Worlds))]
+    public void SameAsApk3(string arch, string world) => SameAsApk(ApkToolsGeneration.V3, arch, world);
+
+    private void SameAsApk(ApkToolsGeneration generation, string arch, string world)
     {
         var entries = world.Split(' ');
-        var (expected, blamed) = apk.Simulate(arch, entries);
-        var solver = arch switch { "x86_64" => X86_64.Value, "aarch64" => Aarch64.Value, _ => Armhf.Value };
-        if (expected is null)
+        var expected = apk.SimulateSigned(generation, IndexOf(arch), arch, [entries])[0];
+        var solver = SolverFor(arch, generation);
+        if (expected.Packages is null)
         {
             // Each name or package apk blames appears in our explanation.
             var error = Assert.Throws<SolverException>(() => solver.Solve(entries));
-            Assert.NotEmpty(blamed);
-            Assert.All(blamed, name => Assert.Contains(name, error.Message));
+            Assert.NotEmpty(expected.Blamed);
+            Assert.All(expected.Blamed, name => Assert.Contains(name, error.Message));
             return;
         }
         var actual = solver.Solve(entries).Packages.Select(p => p.ToString()).ToList();
-        Assert.Equal(expected.Order(StringComparer.Ordinal), actual.Order(StringComparer.Ordinal));
-        Assert.Equal(expected, actual);
+        Assert.Equal(expected.Packages.Order(StringComparer.Ordinal), actual.Order(StringComparer.Ordinal));
+        Assert.Equal(expected.Packages, actual);
     }
 
     /// <summary>
@@ -84,15 +96,16 @@ public sealed class DifferentialTests(ApkReference apk) : IClassFixture<ApkRefer
     /// both become due when docs, last in the world's name order, is installed: apk installs the newer name first.
     /// </summary>
     [ApkReferenceTheory]
-    [InlineData("x86_64", "apg boost1.77 busybox docs")]
-    public void InstallIfPackagesDueTogetherFollowApksNameHashWalk(string arch, string world)
+    [InlineData(ApkToolsGeneration.V2)]
+    [InlineData(ApkToolsGeneration.V3)]
+    public void InstallIfPackagesDueTogetherFollowApksNameHashWalk(ApkToolsGeneration generation)
     {
-        var entries = world.Split(' ');
-        var (expected, _) = apk.Simulate(arch, entries);
-        var actual = X86_64.Value.Solve(entries).Packages.Select(p => p.ToString()).ToList();
-        Assert.NotNull(expected);
+        string[] world = ["apg", "boost1.77", "busybox", "docs"];
+        var expected = apk.SimulateSigned(generation, Fixtures.X86_64Index, "x86_64", [world])[0];
+        var actual = SolverFor("x86_64", generation).Solve(world).Packages.Select(p => p.ToString()).ToList();
+        Assert.NotNull(expected.Packages);
         Assert.Contains(actual, p => p.StartsWith("apg-doc-", StringComparison.Ordinal));
         Assert.Contains(actual, p => p.StartsWith("boost1.77-doc-", StringComparison.Ordinal));
-        Assert.Equal(expected, actual);
+        Assert.Equal(expected.Packages, actual);
     }
 }

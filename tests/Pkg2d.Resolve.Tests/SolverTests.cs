@@ -49,7 +49,8 @@ public class SolverTests
     {
         var solver = Solver(Package("sh1", provides: "/bin/sh"), Package("sh2", provides: "/bin/sh"), Package("user", depends: "/bin/sh"));
         var error = Assert.Throws<SolverException>(() => solver.Solve(["user"]));
-        Assert.Equal(["user: '/bin/sh' is a virtual package provided by sh1-1.0-r0, sh2-1.0-r0; select one of them explicitly (required by user-1.0-r0)"], error.Problems);
+        Assert.Equal(["/bin/sh (virtual):\n    note: please select one of the 'provided by' packages explicitly\n    provided by: sh1 sh2\n"
+            + "    required by: user-1.0-r0[/bin/sh]"], error.Problems);
         Assert.Throws<SolverException>(() => solver.Solve(["/bin/sh"]));
         Assert.Equal(["sh1-1.0-r0", "user-1.0-r0"], Solve(solver, "sh1", "user"));
         Assert.Equal(["sh2-1.0-r0", "user-1.0-r0"], Solve(solver, "user", "sh2"));
@@ -60,7 +61,8 @@ public class SolverTests
     {
         var solver = Solver(Package("sh1", provides: "/bin/sh"), Package("user", depends: "/bin/sh"));
         var error = Assert.Throws<SolverException>(() => solver.Solve(["user"]));
-        Assert.Contains("'/bin/sh' is a virtual package provided by sh1-1.0-r0", error.Message);
+        Assert.Contains("/bin/sh (virtual):", error.Message);
+        Assert.Contains("provided by: sh1\n", error.Message);
     }
 
     [Fact]
@@ -81,10 +83,9 @@ public class SolverTests
             Package("a", depends: "!b"), Package("b"), Package("c", depends: "b"),
             Package("d", depends: "!e<2"), Package("e", version: "2.0-r0"));
         var direct = Assert.Throws<SolverException>(() => solver.Solve(["a", "b"]));
-        Assert.Contains("a-1.0-r0", direct.Message);
-        Assert.Contains("'!b'", direct.Message);
+        Assert.Equal(["b-1.0-r0:\n    breaks: a-1.0-r0[!b]\n    satisfies: world[b]"], direct.Problems);
         var indirect = Assert.Throws<SolverException>(() => solver.Solve(["a", "c"]));
-        Assert.Contains("'!b'", indirect.Message);
+        Assert.Equal(["b-1.0-r0:\n    breaks: a-1.0-r0[!b]\n    satisfies: c-1.0-r0[b]"], indirect.Problems);
         Assert.Equal(["d-1.0-r0"], Solve(solver, "d"));
         Assert.Equal(["e-2.0-r0", "d-1.0-r0"], Solve(solver, "d", "e"));
         Assert.Throws<SolverException>(() => solver.Solve(["d", "e<2"]));
@@ -160,10 +161,10 @@ public class SolverTests
     public void UnsatisfiableWorldEntriesAndDependenciesAreExplained()
     {
         var solver = Solver(Package("foo", version: "1.2-r0"), Package("musl-dev", depends: "bar"), Package("bar", depends: "so:libfoo.so.1"));
-        Assert.Equal(["foo>=9: only foo-1.2-r0 is available"], Assert.Throws<SolverException>(() => solver.Solve(["foo>=9"])).Problems);
-        Assert.Equal(["musl-dev: no package provides 'so:libfoo.so.1' (required by bar-1.0-r0)"],
+        Assert.Equal(["foo-1.2-r0:\n    breaks: world[foo>=9]"], Assert.Throws<SolverException>(() => solver.Solve(["foo>=9"])).Problems);
+        Assert.Equal(["so:libfoo.so.1 (no such package):\n    required by: bar-1.0-r0[so:libfoo.so.1]"],
             Assert.Throws<SolverException>(() => solver.Solve(["musl-dev"])).Problems);
-        Assert.Equal(["nope: no such package"], Assert.Throws<SolverException>(() => solver.Solve(["nope"])).Problems);
+        Assert.Equal(["nope (no such package):\n    required by: world[nope]"], Assert.Throws<SolverException>(() => solver.Solve(["nope"])).Problems);
         var both = Assert.Throws<SolverException>(() => solver.Solve(["foo>=9", "musl-dev", "nope"]));
         Assert.Equal(3, both.Problems.Count);
         Assert.StartsWith("unable to select packages:\n  ", both.Message);

@@ -29,9 +29,9 @@ public sealed class ApkIndexEntry
                 case 'I': InstalledSize = ParseLong(key, ValueAt(i)); break;
                 case 't': BuildTime = ParseLong(key, ValueAt(i)); break;
                 case 'k': ProviderPriority = (int)ParseLong(key, ValueAt(i)); break;
-                case 'D': _dependsField = i; break;
-                case 'p': _providesField = i; break;
-                case 'i': _installIfField = i; break;
+                case 'D': _repeatedTokens |= _dependsField >= 0; _dependsField = i; break;
+                case 'p': _repeatedTokens |= _providesField >= 0; _providesField = i; break;
+                case 'i': _repeatedTokens |= _installIfField >= 0; _installIfField = i; break;
                 case 'C':
                     var value = ValueAt(i);
                     Checksum = ApkChecksum.TryParse(value, out var checksum)
@@ -70,21 +70,26 @@ public sealed class ApkIndexEntry
     private readonly LazyFields? _lazy;
 
     // Where the token lists are among the fields (-1: absent); they are split on first use: a resolution reads the
-    // depends of only the few packages it visits.
+    // depends of only the few packages it visits. apk reads every D:, p: and i: line of a record: a key given on
+    // several lines (no real index has one) is joined.
     private readonly int _dependsField = -1, _providesField = -1, _installIfField = -1;
+    private readonly bool _repeatedTokens;
     private string[]? _dependsTokens, _providesTokens, _installIfTokens;
 
     /// <summary>Dependency tokens as written (`so:libc.musl-x86_64.so.1`, `!foo`, `bar>=1.2`).</summary>
-    public IReadOnlyList<string> Depends => _dependsTokens ??= Split(_dependsField);
+    public IReadOnlyList<string> Depends => _dependsTokens ??= Split('D', _dependsField);
 
     /// <summary>Provided names as written (`cmd:ls=1.36.1-r0`, `so:libz.so.1=1.2.13`, `/bin/sh`).</summary>
-    public IReadOnlyList<string> Provides => _providesTokens ??= Split(_providesField);
+    public IReadOnlyList<string> Provides => _providesTokens ??= Split('p', _providesField);
 
     /// <summary>The `p:` line as written, space-separated (empty without one): read as a span, it costs no token strings.</summary>
-    public ReadOnlySpan<char> ProvidesText => _providesField < 0 ? default : ValueAt(_providesField);
+    public ReadOnlySpan<char> ProvidesText => TokenText('p', _providesField);
 
     /// <summary>install_if tokens: the package is installed when all of them are.</summary>
-    public IReadOnlyList<string> InstallIf => _installIfTokens ??= Split(_installIfField);
+    public IReadOnlyList<string> InstallIf => _installIfTokens ??= Split('i', _installIfField);
+
+    /// <summary>The `i:` line as written, space-separated (empty without one).</summary>
+    public ReadOnlySpan<char> InstallIfText => TokenText('i', _installIfField);
 
     /// <summary>`k:` provider priority, or null when the package does not give one.</summary>
     public int? ProviderPriority { get; }
@@ -122,7 +127,23 @@ public sealed class ApkIndexEntry
 
     private string ValueAt(int index) => _lazy?.ValueAt(index) ?? Fields[index].Value;
 
-    private string[] Split(int field) => field < 0 ? [] : ValueAt(field).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+    private string[] Split(char key, int field) => field < 0 ? [] : TokenLine(key, field).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+    private ReadOnlySpan<char> TokenText(char key, int field) => field < 0 ? default : TokenLine(key, field);
+
+    /// <summary>A token field's line, or all its lines joined by a space.</summary>
+    private string TokenLine(char key, int field)
+    {
+        if (!_repeatedTokens)
+            return ValueAt(field);
+        var lines = new List<string>();
+        for (var i = 0; i < Fields.Count; i++)
+        {
+            if (KeyAt(i) == key)
+                lines.Add(ValueAt(i));
+        }
+        return string.Join(' ', lines);
+    }
 
     private static long ParseLong(char key, string value) =>
         long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
