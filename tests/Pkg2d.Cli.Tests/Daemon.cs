@@ -47,10 +47,13 @@ internal sealed class Daemon : Pkg2dDaemonProcess
         }
     }
 
-    /// <summary>Whether the daemon logs a line containing <paramref name="text"/> within a few seconds (its output arrives asynchronously).</summary>
+    /// <summary>
+    /// Whether the daemon logs a line containing <paramref name="text"/> within 20 seconds (its output arrives
+    /// asynchronously; on a loaded machine a refresh's requests can take seconds).
+    /// </summary>
     public bool Logs(string text)
     {
-        for (var waited = 0; waited < 100; waited++)
+        for (var waited = 0; waited < 400; waited++)
         {
             if (Log.Contains(text, StringComparison.Ordinal))
                 return true;
