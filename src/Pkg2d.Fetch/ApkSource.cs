@@ -27,13 +27,25 @@ public sealed class ApkSource : IDisposable
         Keys = keys;
         _transport = transport;
         _offline = options.Offline;
-        _solver = new Lazy<PackageSolver>(() => new PackageSolver(Packages, Arch, Repositories.TagOf));
+        Generation = options.ApkTools ?? GenerationOf(repositories.Packages);
+        _solver = new Lazy<PackageSolver>(() => new PackageSolver(Packages, Arch, Repositories.TagOf, Generation));
         _fetcher = new PackageFetcher(
             cache, transport, keys, repositories.PackageLocations, options.AllowUntrusted, options.MaxConcurrentDownloads,
             options.Progress ?? (Console.IsErrorRedirected ? null : Console.Error), warn);
     }
 
     public RepositorySet Repositories { get; }
+
+    /// <summary>
+    /// The apk-tools images of these repositories are installed with: the one asked for, else 3 when the newest
+    /// `apk-tools` the indexes offer is 3.x (Alpine 3.23 and later), else 2.
+    /// </summary>
+    public ApkToolsGeneration Generation { get; }
+
+    private static ApkToolsGeneration GenerationOf(IEnumerable<ApkIndexEntry> packages) =>
+        packages.Where(p => p.Name == "apk-tools").Select(p => p.Version).Any(v => ApkVersion.Compare(v, "3") >= 0)
+            ? ApkToolsGeneration.V3
+            : ApkToolsGeneration.V2;
 
     public string Arch => Repositories.Arch;
 

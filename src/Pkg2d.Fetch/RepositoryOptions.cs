@@ -26,6 +26,9 @@ public sealed record RepositoryOptions
     /// <summary>`--offline`: no downloads; indexes and packages come from the cache only.</summary>
     public bool Offline { get; init; }
 
+    /// <summary>`--apk-tools`: the apk-tools generation images follow; null = the repositories' own (see <see cref="ApkSource.Generation"/>).</summary>
+    public Pkg2d.Resolve.ApkToolsGeneration? ApkTools { get; init; }
+
     public int MaxConcurrentDownloads { get; init; } = 4;
 
     public TransportOptions Transport { get; init; } = new();

@@ -6,6 +6,7 @@ using Pkg2d.Image.Assembly;
 using Pkg2d.Image.Catalog;
 using Pkg2d.Image.Packages;
 using Pkg2d.Oci;
+using Pkg2d.Resolve;
 
 namespace Pkg2d.Image;
 
@@ -31,7 +32,11 @@ public sealed class EngineStats
 /// </summary>
 public sealed record ResolvedImage(
     string Name, string Arch, IReadOnlyList<string> World, IReadOnlyList<ApkIndexEntry> Packages,
-    IReadOnlyList<string> Repositories, IReadOnlyList<string> IndexSigners);
+    IReadOnlyList<string> Repositories, IReadOnlyList<string> IndexSigners)
+{
+    /// <summary>The apk-tools generation the image is installed as (its repositories', or the one asked for).</summary>
+    public ApkToolsGeneration ApkTools { get; init; } = ApkToolsGeneration.V2;
+}
 
 /// <summary>
 /// The pipeline for one arch: resolve a world against the repositories (their indexes are loaded on first need),
@@ -86,6 +91,9 @@ public sealed class ImageEngine : IDisposable
     /// <summary>The repositories as the last load left them (<see cref="SourceAsync"/>, <see cref="Use"/>), or null before any.</summary>
     public ApkSource? CurrentSource => _source;
 
+    /// <summary>The apk-tools generation asked for (`--apk-tools`); null means each source's own.</summary>
+    public ApkToolsGeneration? RequestedApkTools => _options.ApkTools;
+
     /// <summary>Loads and verifies the repositories' indexes afresh (asking the servers whether they changed), without using them yet.</summary>
     public Task<ApkSource> LoadSourceAsync(Action<string>? warn, CancellationToken cancellationToken = default) =>
         ApkSource.OpenAsync(_options, warn, cancellationToken);
@@ -115,7 +123,10 @@ public sealed class ImageEngine : IDisposable
             [.. repositories
                 .Where(r => r.Spec.Kind == RepositoryKind.Base && Location.IsHttp(r.Spec.Mirrors[0]))
                 .Select(r => (r.Tag is null ? "" : "@" + r.Tag + " ") + r.Spec.Mirrors[0])],
-            [.. repositories.Select(r => r.Index.SignedBy).OfType<string>().Distinct()]);
+            [.. repositories.Select(r => r.Index.SignedBy).OfType<string>().Distinct()])
+        {
+            ApkTools = source.Generation,
+        };
     }
 
     /// <summary>
@@ -144,6 +155,7 @@ public sealed class ImageEngine : IDisposable
             hash.AppendData(Encoding.UTF8.GetBytes(value ?? ""));
         }
         Add(Arch);
+        Add(source.Generation.ToString());
         hash.AppendData(source.Keys.Fingerprint());
         // Counted, so where the repositories end and the world begins is never ambiguous.
         hash.AppendData(BitConverter.GetBytes(source.Repositories.Repositories.Count));
@@ -176,6 +188,7 @@ public sealed class ImageEngine : IDisposable
             Repositories = image.Repositories,
             Keys = SigningKeys(image.IndexSigners.Concat(facts.Select(p => p.SignedBy).OfType<string>())),
             Created = options.Created,
+            ApkTools = image.ApkTools,
         };
         return ImageAssembler.Assemble(content, Store, options.MaxLayers, _warn);
     }

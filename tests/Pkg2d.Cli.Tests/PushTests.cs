@@ -75,6 +75,24 @@ public class PushTests
     }
 
     [ToolFact("docker-registry", "skopeo")]
+    public void PushedAsApkTools3TheImageSharesThePackageLayersAndOnlyItsTopLayerAndConfigAreNew()
+    {
+        using var registry = new PushRegistry();
+        using var dir = new TempDirectory();
+        var two = Pkg2d([.. PushTo(registry), .. Mirror(dir), "alpine-base"], NoAuthFiles(dir));
+        Assert.True(two.ExitCode == 0, two.Errors);
+
+        var (exit, output, error) = Pkg2d([.. PushTo(registry), .. Mirror(dir), "--apk-tools", "3", "alpine-base"], NoAuthFiles(dir));
+
+        Assert.True(exit == 0, error);
+        Assert.NotEqual(two.Output, output);
+        Assert.Contains("blobs 2 uploaded", error);
+        Assert.Contains("16 skipped", error);
+        var manifest = JsonDocument.Parse(Inspect(registry, "team/alpine-base:latest")).RootElement;
+        Assert.Equal("3", manifest.GetProperty("annotations").GetProperty("dev.pkg2d.apk-tools").GetString());
+    }
+
+    [ToolFact("docker-registry", "skopeo")]
     public void SharedLayersAreMountedIntoTheSecondRepository()
     {
         using var registry = new PushRegistry();

@@ -17,7 +17,7 @@ public sealed class ServeConfigurationTests : IDisposable
     private readonly LoopbackMirror _mirror = new(Fixtures.Path("mirror"));
 
     [FixtureFact]
-    public async Task AConfigurationFileGivesTheImagesAndTheCertificateAndClientsGetHttp2()
+    public async Task AConfigurationFileGivesTheImagesTheApkToolsAndTheCertificateAndClientsGetHttp2()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256);
@@ -30,7 +30,7 @@ public sealed class ServeConfigurationTests : IDisposable
         var config = _dir.Combine("pkg2d.json");
         File.WriteAllText(config, JsonSerializer.Serialize(new
         {
-            pkg2d = new { Images = new[] { "alpine-base" }, OnDemand = false, TlsCertificate = _dir.Combine("cert.pem"), TlsKey = _dir.Combine("key.pem") },
+            pkg2d = new { Images = new[] { "alpine-base" }, OnDemand = false, TlsCertificate = _dir.Combine("cert.pem"), TlsKey = _dir.Combine("key.pem"), ApkTools = "3" },
         }));
 
         using var daemon = new RegistryDaemon(_dir.Combine("cache"),
@@ -51,7 +51,9 @@ public sealed class ServeConfigurationTests : IDisposable
         using var configured = await client.GetAsync("/v2/alpine-base/manifests/latest");
         Assert.True(configured.StatusCode == HttpStatusCode.OK, daemon.Log);
         Assert.Equal(HttpVersion.Version20, configured.Version);
-        Assert.StartsWith("application/vnd.oci.image.", configured.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("application/vnd.oci.image.manifest.v1+json", configured.Content.Headers.ContentType?.MediaType);
+        var manifest = JsonDocument.Parse(await configured.Content.ReadAsByteArrayAsync()).RootElement;
+        Assert.Equal("3", manifest.GetProperty("annotations").GetProperty("dev.pkg2d.apk-tools").GetString());
         using var onDemand = await client.GetAsync("/v2/zlib/manifests/latest");
         Assert.Equal(HttpStatusCode.NotFound, onDemand.StatusCode);
         Assert.Equal(0, daemon.Stop());

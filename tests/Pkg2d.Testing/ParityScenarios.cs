@@ -42,7 +42,7 @@ public sealed class ParityRepositories : IDisposable
     /// <summary>Every repository, the minirootfs first, as <see cref="ApkInstallOracle.Install"/> takes them.</summary>
     public OracleRepository[] Repositories => Minirootfs is null ? [Synthetic] : [Minirootfs, Synthetic];
 
-    public OracleInstall InstallWith(ApkInstallOracle oracle) => oracle.Install(World, Repositories);
+    public OracleInstall InstallWith(IInstallOracle oracle) => oracle.Install(World, Repositories);
 
     public void Dispose()
     {

@@ -21,6 +21,9 @@ public sealed record RootExceptions
     /// <summary>Paths whose content is unique to each install (`*` matches within one path segment); their type, mode and owner still count.</summary>
     public IReadOnlyList<string> HostUnique { get; init; } = [];
 
+    /// <summary>Paths an apk root has and an image does not carry at all: apk 3's log of its own run (host and time).</summary>
+    public IReadOnlyList<string> ApkOnly { get; init; } = [];
+
     public static RootExceptions None { get; } = new();
 
     public static RootExceptions Documented { get; } = new()
@@ -29,6 +32,7 @@ public sealed record RootExceptions
         BusyboxBackups = true,
         ShadowDays = true,
         HostUnique = ["etc/machine-id", "var/lib/dbus/machine-id", "etc/ssh/ssh_host_*"],
+        ApkOnly = ["var/log/apk.log"],
     };
 
     internal bool IsHostUnique(string path) => HostUnique.Any(pattern =>
@@ -129,7 +133,8 @@ public static class RootComparison
     private static bool Excepted(string path, RootEntry entry, RootExceptions exceptions) =>
         (exceptions.DeviceNodes && path.StartsWith("dev/", StringComparison.Ordinal)
             && entry.Type is RootEntryType.CharDevice or RootEntryType.BlockDevice)
-        || (exceptions.BusyboxBackups && BusyboxBackups.Contains(path));
+        || (exceptions.BusyboxBackups && BusyboxBackups.Contains(path))
+        || exceptions.ApkOnly.Contains(path);
 
     private static bool SameShadow(RootTree apkRoot, RootTree imageRoot, string path) =>
         WithoutShadowDays(File.ReadAllBytes(Path.Combine(apkRoot.Root, path)))

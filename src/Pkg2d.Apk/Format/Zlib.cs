@@ -51,8 +51,57 @@ internal static unsafe class Zlib
     [DllImport(Library, EntryPoint = "inflateEnd")]
     public static extern int InflateEnd(ZStream* stream);
 
+    [DllImport(Library, EntryPoint = "deflateInit2_")]
+    public static extern int DeflateInit2(ZStream* stream, int level, int method, int windowBits, int memLevel, int strategy, byte* version, int streamSize);
+
+    [DllImport(Library, EntryPoint = "deflate")]
+    public static extern int Deflate(ZStream* stream, int flush);
+
+    [DllImport(Library, EntryPoint = "deflateEnd")]
+    public static extern int DeflateEnd(ZStream* stream);
+
+    [DllImport(Library, EntryPoint = "deflateBound")]
+    public static extern nuint DeflateBound(ZStream* stream, nuint sourceLength);
+
+    public const int Finish = 4;
+
     /// <summary>zlib only compares the major version digit; any 1.x library accepts this.</summary>
     private static ReadOnlySpan<byte> Version => "1.2.11\0"u8;
+
+    /// <summary>
+    /// One gzip member of <paramref name="data"/> as zlib's own gzip wrapper writes it (no name, mtime 0, OS 3):
+    /// the bytes apk-tools, which links zlib, writes for the same data at the same level.
+    /// </summary>
+    public static byte[] GzipCompress(ReadOnlySpan<byte> data, int level)
+    {
+        var stream = (ZStream*)NativeMemory.AllocZeroed((nuint)sizeof(ZStream));
+        try
+        {
+            int rc;
+            fixed (byte* version = Version)
+                rc = DeflateInit2(stream, level, 8, GzipWindowBits, 8, 0, version, sizeof(ZStream));
+            if (rc != Ok)
+                throw new InvalidOperationException($"zlib deflateInit2 failed ({rc})");
+            var output = new byte[(int)DeflateBound(stream, (nuint)data.Length) + 32];
+            fixed (byte* input = data)
+            fixed (byte* into = output)
+            {
+                stream->NextIn = input;
+                stream->AvailIn = (uint)data.Length;
+                stream->NextOut = into;
+                stream->AvailOut = (uint)output.Length;
+                rc = Deflate(stream, Finish);
+            }
+            if (rc != StreamEnd)
+                throw new InvalidOperationException($"zlib deflate failed ({rc})");
+            return output[..(int)stream->TotalOut];
+        }
+        finally
+        {
+            DeflateEnd(stream);
+            NativeMemory.Free(stream);
+        }
+    }
 
     /// <summary>A z_stream in native memory (zlib keeps a pointer back to it) set up for gzip inflation.</summary>
     public sealed class Inflater : SafeHandle

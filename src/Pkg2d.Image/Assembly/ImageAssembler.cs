@@ -3,6 +3,7 @@ using Pkg2d.Image.Install;
 using Pkg2d.Image.Packages;
 using Pkg2d.Image.TopLayer;
 using Pkg2d.Oci;
+using Pkg2d.Resolve;
 
 namespace Pkg2d.Image.Assembly;
 
@@ -23,6 +24,9 @@ public sealed record ImageContent
 
     /// <summary>The image's creation time; null means the newest package build date.</summary>
     public DateTimeOffset? Created { get; init; }
+
+    /// <summary>Which apk-tools' install the image reproduces.</summary>
+    public ApkToolsGeneration ApkTools { get; init; } = ApkToolsGeneration.V2;
 }
 
 /// <summary>Where a package layer's bytes come from, and how merged layers' digests are remembered.</summary>
@@ -52,6 +56,9 @@ public static class ImageAssembler
     /// <summary>The install scripts pkg2d did not emulate, which `/.pkg/install.sh` runs.</summary>
     public const string PendingScriptsAnnotation = "dev.pkg2d.pending-scripts";
 
+    /// <summary>The apk-tools generation whose install the image reproduces (2 or 3).</summary>
+    public const string ApkToolsAnnotation = "dev.pkg2d.apk-tools";
+
     /// <summary>Packages whose layer was rewritten (re-rooted under a merged /usr), each with its original datahash.</summary>
     public const string RerootedAnnotation = "dev.pkg2d.rerooted";
 
@@ -65,7 +72,7 @@ public static class ImageAssembler
         var created = content.Created ?? DateTimeOffset.FromUnixTimeSeconds(content.Packages.Select(p => p.BuildDate).DefaultIfEmpty(0).Max());
 
         // What apk would leave behind decides the top layer and which package layers must be re-rooted.
-        var install = InstallSimulator.Run(content.Packages, created, new PackageContents(source.OpenPackageData));
+        var install = InstallSimulator.Run(content.Packages, created, new PackageContents(source.OpenPackageData), content.ApkTools);
         TopLayerBuilder.AddApkFiles(new TopLayerSpec
         {
             Packages = content.Packages,
@@ -74,6 +81,7 @@ public static class ImageAssembler
             Arch = content.Arch,
             Keys = content.Keys,
             Created = created,
+            ApkTools = content.ApkTools,
         }, install);
 
         foreach (var pending in install.Pending)
@@ -121,6 +129,7 @@ public static class ImageAssembler
             [AnnotationKeys.Created] = created.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
             [WorldAnnotation] = string.Join(' ', content.World),
             [PackagesAnnotation] = string.Join(' ', content.Packages.Select(p => $"{p.Name}-{p.Version}")),
+            [ApkToolsAnnotation] = ((int)content.ApkTools).ToString(CultureInfo.InvariantCulture),
         };
         if (install.Pending.Count > 0)
             annotations[PendingScriptsAnnotation] = string.Join(' ', install.Pending.Select(p => $"{p.Package.Name}-{p.Package.Version}{p.Script}"));

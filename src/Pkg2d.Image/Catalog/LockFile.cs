@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Pkg2d.Resolve;
 
 namespace Pkg2d.Image.Catalog;
 
@@ -46,14 +47,20 @@ public sealed class LockFile
         writer.WriteEndObject();
     });
 
-    /// <summary>The locked image; an image or arch the lock lacks, or a world that differs from the lock's, is an error.</summary>
-    public ResolvedImage Find(string name, string arch, IReadOnlyList<string> world)
+    /// <summary>
+    /// The locked image; an image or arch the lock lacks, a world that differs from the lock's, or an apk-tools
+    /// generation asked for (`--apk-tools`) other than the lock's, is an error.
+    /// </summary>
+    public ResolvedImage Find(string name, string arch, IReadOnlyList<string> world, ApkToolsGeneration? apkTools)
     {
         var image = Images.FirstOrDefault(i => i.Name == name && i.Arch == arch)
             ?? throw new ArgumentException($"the lock has no image '{name}' for {arch}: run pkg2d lock for it");
         if (!image.World.SequenceEqual(world))
             throw new ArgumentException(
                 $"image '{name}' ({arch}) asks for world {string.Join(',', world)}, but the lock was made for {string.Join(',', image.World)}: run pkg2d lock again");
+        if (apkTools is { } asked && asked != image.ApkTools)
+            throw new ArgumentException(
+                $"image '{name}' ({arch}) asks for apk-tools {(int)asked}, but the lock was made for apk-tools {(int)image.ApkTools}: run pkg2d lock again");
         return image;
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Pkg2d.Apk.Index;
+using Pkg2d.Resolve;
 
 namespace Pkg2d.Image.Catalog;
 
@@ -15,6 +16,7 @@ internal static class ResolvedImageJson
         writer.WriteStartObject();
         writer.WriteString("name", image.Name);
         writer.WriteString("arch", image.Arch);
+        writer.WriteNumber("apkTools", (int)image.ApkTools);
         Strings(writer, "world", image.World);
         Strings(writer, "repositories", image.Repositories);
         Strings(writer, "indexSigners", image.IndexSigners);
@@ -48,7 +50,20 @@ internal static class ResolvedImageJson
             packages.Add(entry);
         }
         return new ResolvedImage(Text(image, "name", source), Text(image, "arch", source), Strings(image, "world", source), packages,
-            Strings(image, "repositories", source), Strings(image, "indexSigners", source));
+            Strings(image, "repositories", source), Strings(image, "indexSigners", source))
+        {
+            ApkTools = Generation(image, source),
+        };
+    }
+
+    /// <summary>`apkTools` (2 or 3); records written before it existed are 2, which they were built as.</summary>
+    private static ApkToolsGeneration Generation(JsonElement image, string source)
+    {
+        if (!image.TryGetProperty("apkTools", out var value))
+            return ApkToolsGeneration.V2;
+        return value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number) && number is 2 or 3
+            ? (ApkToolsGeneration)number
+            : throw new FormatException($"{source}: 'apkTools' must be 2 or 3");
     }
 
     private static void Strings(Utf8JsonWriter writer, string name, IEnumerable<string> values)

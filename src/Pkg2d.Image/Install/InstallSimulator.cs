@@ -1,6 +1,7 @@
 using Pkg2d.Image.Root;
 using Pkg2d.Image.Assembly;
 using Pkg2d.Image.Packages;
+using Pkg2d.Resolve;
 
 namespace Pkg2d.Image.Install;
 
@@ -43,22 +44,27 @@ public sealed class InstallSimulator
     private readonly Dictionary<string, IReadOnlyDictionary<string, EntryChange>> _rewrites = new(StringComparer.Ordinal);
     private readonly List<KeyValuePair<PackageFacts, List<PackageFile>>> _installed = [];
 
-    // The directories apk made for a package's entry, with every package entry's owner and mode for them: apk 2.14
-    // sets them from these after the last post-install (see ApplyDirectoryPermissions).
-    private readonly Dictionary<string, List<(int Uid, int Gid, int Mode)>> _madeDirectories = new(StringComparer.Ordinal);
+    private readonly ApkToolsGeneration _generation;
+    private readonly DirectoryPermissions _directories;
 
-    private InstallSimulator(DateTimeOffset created, PackageContents? contents) =>
-        _scripts = new ScriptRunner(_root, created, contents is null ? null : contents.Read);
+    private InstallSimulator(DateTimeOffset created, PackageContents? contents, ApkToolsGeneration generation)
+    {
+        _generation = generation;
+        _directories = DirectoryPermissions.For(generation);
+        _scripts = new ScriptRunner(_root, created, contents is null ? null : contents.Read, generation);
+    }
 
     /// <param name="contents">Reads package files that scripts read (beyond the contents the facts keep); without
     /// it such a script stays pending.</param>
-    public static InstallResult Run(IReadOnlyList<PackageFacts> packages, DateTimeOffset created, PackageContents? contents = null)
+    /// <param name="generation">Which apk-tools' install to reproduce.</param>
+    public static InstallResult Run(IReadOnlyList<PackageFacts> packages, DateTimeOffset created, PackageContents? contents = null,
+        ApkToolsGeneration generation = ApkToolsGeneration.V2)
     {
-        var simulator = new InstallSimulator(created, contents);
+        var simulator = new InstallSimulator(created, contents, generation);
         simulator.InitDb();
         foreach (var package in packages)
             simulator.Install(package);
-        simulator.ApplyDirectoryPermissions();
+        simulator._directories.Finish(simulator._root);
         simulator.Triggers(packages);
         return new InstallResult
         {
@@ -69,9 +75,18 @@ public sealed class InstallSimulator
         };
     }
 
-    /// <summary>What `apk add --initdb` makes before any package (its database files are written by the top layer).</summary>
+    /// <summary>
+    /// What `apk add --initdb` makes before any package (its database files are written by the top layer). apk 3
+    /// (`--no-cache`, as images are installed) makes only var/log for its log before the packages; its etc/apk and
+    /// lib/apk/db come at the end, made by the top layer where packages did not make them.
+    /// </summary>
     private void InitDb()
     {
+        if (_generation == ApkToolsGeneration.V3)
+        {
+            _root.Set("var/log", RootNode.Directory());
+            return;
+        }
         foreach (var path in new[] { "dev", "etc", "etc/apk", "lib", "lib/apk", "lib/apk/db", "var", "var/cache", "var/cache/apk", "var/cache/misc" })
             _root.Set(path, RootNode.Directory());
         _root.Set("proc", RootNode.Directory(0b101_101_101));
@@ -112,24 +127,6 @@ public sealed class InstallSimulator
         RunScript(package, ".post-install", [package.Version]);
     }
 
-    /// <summary>
-    /// apk-tools 2.14's pass over the directories it made, after every post-install and before the triggers: each
-    /// takes the owner with the lowest uid, then gid, among the package entries for it, with the AND of the modes of
-    /// the entries with that owner — undoing what a script changed on it meanwhile.
-    /// </summary>
-    private void ApplyDirectoryPermissions()
-    {
-        foreach (var (path, entries) in _madeDirectories)
-        {
-            if (_root[path] is not { Kind: NodeKind.Directory } node)
-                continue;
-            var (uid, gid) = entries.Select(e => (e.Uid, e.Gid)).Min();
-            var mode = entries.Where(e => e.Uid == uid && e.Gid == gid).Aggregate(0xFFF, (all, e) => all & e.Mode);
-            if (node.Mode != mode || node.Uid != uid || node.Gid != gid)
-                _root.Set(path, node with { Mode = mode, Uid = uid, Gid = gid });
-        }
-    }
-
     /// <summary>The real path of a data-tar entry: apk follows symlinks among its parents, never the entry's own name.</summary>
     private string RealPath(string path)
     {
@@ -146,16 +143,10 @@ public sealed class InstallSimulator
         var existing = _root[real];
         if (file.Type == PackageFileType.Directory)
         {
-            // A directory apk makes itself takes its owner and mode from all the packages' entries for it, at the end;
-            // one that existed before (made by --initdb or a script) keeps its own, and so does a symlink's target.
-            if (existing is null)
-            {
-                _root.Set(real, RootNode.Of(package, mapped));
-                _madeDirectories[real] = [(mapped.Uid, mapped.Gid, mapped.Mode & 0xFFF)];
-            }
-            else if (_madeDirectories.TryGetValue(real, out var entries))
-                entries.Add((mapped.Uid, mapped.Gid, mapped.Mode & 0xFFF));
-            else if (existing.Kind != NodeKind.Directory && _root[_root.Resolve(real)] is not { Kind: NodeKind.Directory })
+            if (existing is null || existing.Kind == NodeKind.Directory)
+                _directories.Entry(_root, real, package, mapped);
+            // A symlink to a directory stays: its target keeps its own mode and owner.
+            else if (_root[_root.Resolve(real)] is not { Kind: NodeKind.Directory })
                 throw new FileConflictException(
                     $"{package} cannot install directory /{file.Path}: /{real} is a {Describe(existing)}; apk fails to rename it into place");
             return true;
@@ -236,12 +227,24 @@ public sealed class InstallSimulator
     {
         if (package.Scripts.FirstOrDefault(s => s.Name == name) is not { } script)
             return;
-        // apk runs scripts from lib/apk/exec, which it makes for the first one.
-        if (_root["lib/apk/exec"] is null)
-            _root.Set("lib/apk/exec", RootNode.Directory(0b111_000_000));
+        PrepareScriptRun();
         var reason = _scripts.Run(package, script, arguments);
         if (reason is not null)
             _pending.Add(new PendingScript(package, name, reason));
+    }
+
+    /// <summary>
+    /// What running a script leaves in the root: apk 2.14 writes the script to lib/apk/exec (made 0700 for the first
+    /// one); apk 3 runs it from memory, mounting the host's /proc and /dev on directories it makes (0755).
+    /// </summary>
+    private void PrepareScriptRun()
+    {
+        string[] directories = _generation == ApkToolsGeneration.V3 ? ["proc", "dev"] : ["lib/apk/exec"];
+        foreach (var directory in directories)
+        {
+            if (_root[directory] is null)
+                _root.Set(directory, RootNode.Directory(_generation == ApkToolsGeneration.V3 ? 0b111_101_101 : 0b111_000_000));
+        }
     }
 
     /// <summary>
@@ -284,7 +287,7 @@ public sealed class InstallSimulator
                 Add(file.Type == PackageFileType.Directory ? file.Path : VirtualRoot.Parent(file.Path));
         }
         return [.. seen.Select((d, order) => (Directory: d, Order: order))
-            .OrderBy(d => MurmurHash3.Hash(System.Text.Encoding.UTF8.GetBytes(d.Directory), 5381) % 20000)
+            .OrderBy(d => Murmur3.Hash(d.Directory, 5381) % 20000)
             .ThenByDescending(d => d.Order)
             .Select(d => d.Directory)];
     }

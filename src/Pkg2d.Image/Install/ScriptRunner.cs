@@ -8,16 +8,15 @@ using Pkg2d.Resolve;
 namespace Pkg2d.Image.Install;
 
 /// <summary>
-/// Runs install scripts and triggers the way apk-tools 2.14 does — `lib/apk/exec/NAME-VERSION.TYPE VERSION` (a
-/// trigger: its directories), only PATH in the environment, umask 022, working directory `/` — with the shell
-/// emulator over the root being installed. A script that reaches something not emulated, or that would fail
-/// (apk reports a failed script and marks the package), changes nothing and stays pending.
+/// Runs install scripts and triggers the way apk-tools does — apk 2.14 as `lib/apk/exec/NAME-VERSION.TYPE VERSION`
+/// (a trigger: its directories) with only PATH in the environment; apk 3 from memory, as `/proc/self/fd/N`, with
+/// APK_SCRIPT and APK_PACKAGE too; both with umask 022 in `/` — with the shell emulator over the root being
+/// installed. A script that reaches something not emulated, or that would fail (apk reports a failed script and
+/// marks the package), changes nothing and stays pending.
 /// </summary>
 public sealed class ScriptRunner
 {
-    /// <summary>The only variable apk-tools puts in a script's environment.</summary>
-    private static readonly IReadOnlyDictionary<string, string> Environment =
-        new Dictionary<string, string> { ["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin" };
+    private const string PathVariable = "/usr/sbin:/usr/bin:/sbin:/bin";
 
     // Scripts are parsed once per content (many images share them); the bound keeps a daemon's memory flat.
     private const int MaxParsed = 1024;
@@ -25,10 +24,13 @@ public sealed class ScriptRunner
 
     private readonly VirtualRoot _root;
     private readonly ShellHost _host;
+    private readonly ApkToolsGeneration _generation;
 
-    public ScriptRunner(VirtualRoot root, DateTimeOffset created, Func<PackageFacts, string, byte[]?>? readPackageFile)
+    public ScriptRunner(VirtualRoot root, DateTimeOffset created, Func<PackageFacts, string, byte[]?>? readPackageFile,
+        ApkToolsGeneration generation = ApkToolsGeneration.V2)
     {
         _root = root;
+        _generation = generation;
         // The day of the last password change: the image's creation day, so the image does not depend on today.
         _host = new ShellHost(new RootFiles(root, readPackageFile), created.ToUnixTimeSeconds() / 86400);
     }
@@ -50,7 +52,7 @@ public sealed class ScriptRunner
         if (!ShellInterpreter.IsBusyboxShell(_host.Files, text))
             return Uninterpreted(text);
         var parsed = Parse(text, script.Content);
-        var invocation = new ShellInvocation($"lib/apk/exec/{package.Name}-{package.Version}{script.Name}", arguments, Environment);
+        var invocation = Invocation(package, script.Name, arguments);
         _root.BeginJournal();
         var result = ShellInterpreter.Run(parsed, _host, invocation);
         var reason = result.Pending is { } pending ? $"{pending} (line {result.Line})"
@@ -61,6 +63,19 @@ public sealed class ScriptRunner
         else
             _root.RollBack();
         return reason;
+    }
+
+    /// <summary>
+    /// `$0` and the environment as each apk starts a script. apk 3 executes its memfd, whose descriptor is the lowest
+    /// free one: 6 while a package's archive is still open (pre-install), 5 otherwise (with `--no-cache`).
+    /// </summary>
+    private ShellInvocation Invocation(PackageFacts package, string scriptName, IReadOnlyList<string> arguments)
+    {
+        var type = scriptName.TrimStart('.');
+        if (_generation == ApkToolsGeneration.V2)
+            return new ShellInvocation($"lib/apk/exec/{package.Name}-{package.Version}.{type}", arguments, new Dictionary<string, string> { ["PATH"] = PathVariable });
+        var environment = new Dictionary<string, string> { ["PATH"] = PathVariable, ["APK_SCRIPT"] = type, ["APK_PACKAGE"] = package.Name };
+        return new ShellInvocation(type == "pre-install" ? "/proc/self/fd/6" : "/proc/self/fd/5", arguments, environment);
     }
 
     /// <summary>Why a script that busybox's shell does not run stays pending (apk fails to run it when its interpreter is missing).</summary>

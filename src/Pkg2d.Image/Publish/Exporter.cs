@@ -67,7 +67,7 @@ public static class Exporter
                 {
                     var world = spec.WorldWith(request.BaseWorld);
                     var resolved = request.Lock is { } locked
-                        ? locked.Find(spec.Name, engine.Arch, world)
+                        ? locked.Find(spec.Name, engine.Arch, world, request.Repositories.ApkTools)
                         : await engine.ResolveAsync(spec.Name, world, resolutions, cancellationToken);
                     perImage[spec.Name].Add(await engine.AssembleAsync(resolved, request.Image, cancellationToken));
                 }

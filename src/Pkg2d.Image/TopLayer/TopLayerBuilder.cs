@@ -2,7 +2,9 @@ using Pkg2d.Image.Root;
 using System.Text;
 using Pkg2d.Image.Assembly;
 using Pkg2d.Image.Install;
+using Pkg2d.Apk.Format;
 using Pkg2d.Image.Packages;
+using Pkg2d.Resolve;
 
 namespace Pkg2d.Image.TopLayer;
 
@@ -25,6 +27,9 @@ public sealed record TopLayerSpec
 
     /// <summary>The modification time of every entry this layer creates.</summary>
     public required DateTimeOffset Created { get; init; }
+
+    /// <summary>Which apk-tools' database files to write.</summary>
+    public ApkToolsGeneration ApkTools { get; init; } = ApkToolsGeneration.V2;
 }
 
 /// <summary>
@@ -54,9 +59,17 @@ public static class TopLayerBuilder
         File("etc/apk/arch", Text(spec.Arch + "\n"));
         File("etc/apk/repositories", Text(string.Concat(spec.Repositories.Select(r => r + "\n"))));
         File("etc/apk/world", Text(string.Concat(spec.World.Distinct().Order(StringComparer.Ordinal).Select(w => w + "\n"))));
-        File("lib/apk/db/installed", InstalledDatabase.ToBytes(install.Installed.OrderBy(p => p.Key.Name, StringComparer.Ordinal)));
-        File("lib/apk/db/lock", [], 0b110_000_000);
-        File("lib/apk/db/scripts.tar", ScriptsTar(spec.Packages));
+        File("lib/apk/db/installed", InstalledDatabase.ToBytes(install.Installed, spec.ApkTools));
+        if (spec.ApkTools == ApkToolsGeneration.V3)
+        {
+            // apk 3 takes no lock on a new root (lib/apk/db does not exist yet when it tries) and gzips its scripts.
+            File("lib/apk/db/scripts.tar.gz", GzipMemberWriter.Compress(ScriptsTar(spec.Packages.OrderBy(p => p.Name, NameOrder.Instance), HexIdentity), 9));
+        }
+        else
+        {
+            File("lib/apk/db/lock", [], 0b110_000_000);
+            File("lib/apk/db/scripts.tar", ScriptsTar(spec.Packages, Checksum));
+        }
         File("lib/apk/db/triggers", Text(Triggers(spec.Packages)));
         AddInstallScripts(install, File);
     }
@@ -136,17 +149,18 @@ public static class TopLayerBuilder
         [".pre-install", ".post-install", ".pre-deinstall", ".post-deinstall", ".pre-upgrade", ".post-upgrade", ".trigger"];
 
     /// <summary>
-    /// apk's scripts.tar, byte for byte as apk-tools writes it: per unpacked package in install order, its scripts in
-    /// apk's order as `name-version.C.script`, mode 0755, dated with the package's build date, GNU-style headers.
+    /// apk's scripts.tar, byte for byte as apk-tools writes it: per unpacked package (apk 2.14: in install order; apk
+    /// 3: in name order), its scripts in apk's order as `name-version.IDENTITY.script` (apk 2.14: the `C:`
+    /// checksum, `Q1…`; apk 3: `X1` and its hex), mode 0755, dated with the package's build date, GNU-style headers.
     /// </summary>
-    private static byte[] ScriptsTar(IReadOnlyList<PackageFacts> packages)
+    private static byte[] ScriptsTar(IEnumerable<PackageFacts> packages, Func<PackageFacts, string> identity)
     {
         using var buffer = new MemoryStream();
         foreach (var package in packages.Where(p => p.IsUnpacked))
         {
             foreach (var script in package.Scripts.OrderBy(s => Array.IndexOf(ScriptOrder, s.Name) is var i and >= 0 ? i : ScriptOrder.Length))
             {
-                buffer.Write(ApkTarHeader($"{package.Name}-{package.Version}.{Checksum(package)}{script.Name}", script.Content.Length, package.BuildDate));
+                buffer.Write(ApkTarHeader($"{package.Name}-{package.Version}.{identity(package)}{script.Name}", script.Content.Length, package.BuildDate));
                 buffer.Write(script.Content);
                 buffer.Write(new byte[(512 - script.Content.Length % 512) % 512]);
             }
@@ -179,6 +193,15 @@ public static class TopLayerBuilder
         packages.Where(p => p.IsUnpacked && p.Triggers.Count > 0).Select(p => $"{Checksum(p)} {string.Join(' ', p.Triggers)}\n"));
 
     private static string Checksum(PackageFacts package) => package.Record.FirstOrDefault(f => f.Key == 'C')?.Value ?? package.Key;
+
+    /// <summary>apk 3's form of a package's identity: `X1` (`X2` for SHA-256) and the digest in lowercase hex.</summary>
+    private static string HexIdentity(PackageFacts package)
+    {
+        var checksum = Checksum(package);
+        return checksum.Length > 2 && checksum[0] == 'Q' && checksum[1] is '1' or '2'
+            ? "X" + checksum[1] + Convert.ToHexStringLower(Convert.FromBase64String(checksum[2..]))
+            : checksum;
+    }
 
     /// <summary>
     /// The scripts pkg2d does not emulate, under /.pkg/&lt;name&gt;-&lt;version&gt;/, and /.pkg/install.sh, which

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Pkg2d.Fetch;
+using Pkg2d.Resolve;
 
 namespace Pkg2d.Commands;
 
@@ -44,6 +45,11 @@ internal sealed class CommonOptions
         Description = "Use only cached indexes and packages.",
     };
 
+    public Option<string?> ApkTools { get; } = new("--apk-tools")
+    {
+        Description = "Resolve and install as apk-tools 2 or 3 do. Default: 3 when the repositories' newest apk-tools is 3.x (Alpine 3.23 and later), else 2.",
+    };
+
     public void AddTo(Command command, bool withArch = true)
     {
         command.Options.Add(Repo);
@@ -54,6 +60,7 @@ internal sealed class CommonOptions
         command.Options.Add(AllowUntrusted);
         command.Options.Add(Cache);
         command.Options.Add(Offline);
+        command.Options.Add(ApkTools);
     }
 
     public RepositoryOptions Read(ParseResult result) => new()
@@ -65,5 +72,15 @@ internal sealed class CommonOptions
         AllowUntrusted = result.GetValue(AllowUntrusted),
         CacheDir = result.GetValue(Cache),
         Offline = result.GetValue(Offline),
+        ApkTools = Generation(result.GetValue(ApkTools), "--apk-tools"),
+    };
+
+    /// <summary>`--apk-tools 2|3` or the `ApkTools` configuration key (<paramref name="source"/>); null when not given.</summary>
+    public static ApkToolsGeneration? Generation(string? value, string source) => value switch
+    {
+        null or "" => null,
+        "2" => ApkToolsGeneration.V2,
+        "3" => ApkToolsGeneration.V3,
+        _ => throw new ArgumentException($"{source} takes 2 or 3, not '{value}'"),
     };
 }

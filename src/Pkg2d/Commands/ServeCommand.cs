@@ -110,6 +110,7 @@ internal static class ServeCommand
                 Add("--pkg2d:AllowUntrusted", "true");
             if (repositories.Offline)
                 Add("--pkg2d:Offline", "true");
+            Add("--pkg2d:ApkTools", result.GetValue(common.ApkTools));
 
             var builder = ServeHost.CreateBuilder([.. args], result.GetValue(config), services =>
             {
@@ -145,6 +146,7 @@ internal static class ServeCommand
             KeysDirs = List("KeysDirs"),
             AllowUntrusted = section.GetValue<bool>("AllowUntrusted"),
             Offline = section.GetValue<bool>("Offline"),
+            ApkTools = CommonOptions.Generation(section["ApkTools"], "pkg2d:ApkTools"),
             Progress = TextWriter.Null,
         };
     }

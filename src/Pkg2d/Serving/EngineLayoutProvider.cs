@@ -86,7 +86,7 @@ internal sealed class EngineLayoutProvider : IRefreshingLayoutProvider, IDisposa
         _configured = configured.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
 
         var remembered = _catalog.All(_engine.Arch, (path, reason) => _logger.LogWarning("Ignoring catalog entry {Path}: {Reason}", path, reason))
-            .Where(r => !_configured.Contains(r.Name)).ToArray();
+            .Where(r => !_configured.Contains(r.Name) && AsAsked(r)).ToArray();
         // All of them count against the limit, also those the top level cannot show (their names are no references).
         foreach (var image in remembered)
             Remember(new RememberedImage(image.Name, image.World));
@@ -106,11 +106,13 @@ internal sealed class EngineLayoutProvider : IRefreshingLayoutProvider, IDisposa
             {
                 if (locked)
                 {
-                    resolved = _lock!.Find(spec.Name, _engine.Arch, world);
+                    resolved = _lock!.Find(spec.Name, _engine.Arch, world, _engine.RequestedApkTools);
                     _logger.LogInformation("Building {Name} from the lock: {Count} package(s)", spec.Name, resolved.Packages.Count);
                 }
                 else
-                    resolved = _catalog.TryGet(spec.Name, _engine.Arch, world) ?? await ResolveAsync(spec.Name, world, cancellationToken);
+                    resolved = _catalog.TryGet(spec.Name, _engine.Arch, world) is { } known && AsAsked(known)
+                        ? known
+                        : await ResolveAsync(spec.Name, world, cancellationToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -276,13 +278,19 @@ internal sealed class EngineLayoutProvider : IRefreshingLayoutProvider, IDisposa
         return retained;
     }
 
+    /// <summary>
+    /// Whether an image remembered from a previous run was installed as the apk-tools asked for now (`ApkTools`);
+    /// one that was not is resolved again when asked for.
+    /// </summary>
+    private bool AsAsked(ResolvedImage image) => _engine.RequestedApkTools is not { } asked || image.ApkTools == asked;
+
     /// <summary>The retained images a previous run left whose time is not up, assembled again (from the metadata cache).</summary>
     private async Task RestoreRetainedAsync(CancellationToken cancellationToken)
     {
         var now = DateTimeOffset.UtcNow;
         foreach (var (resolved, manifest, until) in _catalog.Retained(_engine.Arch, (path, reason) => _logger.LogWarning("Ignoring retained image {Path}: {Reason}", path, reason)))
         {
-            var served = until > now ? await TryServeAsync(resolved, locked: false, cancellationToken) : null;
+            var served = until > now && AsAsked(resolved) ? await TryServeAsync(resolved, locked: false, cancellationToken) : null;
             if (served is null || served.Manifest.ToString() != manifest)
             {
                 _catalog.Release(resolved, manifest);

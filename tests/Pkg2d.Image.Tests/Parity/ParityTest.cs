@@ -1,6 +1,7 @@
 using Pkg2d.Fetch;
 using Pkg2d.Image.Assembly;
 using Pkg2d.Image.Publish;
+using Pkg2d.Resolve;
 using Pkg2d.Testing;
 
 namespace Pkg2d.Image.Tests.Parity;
@@ -30,12 +31,13 @@ public abstract class ParityTest : OwningTest
         && (difference.Path is "etc/apk/keys" or "etc/apk/repositories" or ".pkg" || difference.Path.StartsWith("etc/apk/keys/", StringComparison.Ordinal)
             || difference.Path.StartsWith(".pkg/", StringComparison.Ordinal));
 
-    protected Task<string> Export(ParityRepositories repositories, Action<string>? warn = null) => Export(
+    protected Task<string> Export(ParityRepositories repositories, Action<string>? warn = null, ApkToolsGeneration? apkTools = null) => Export(
         [.. repositories.Minirootfs is { } mini ? [mini.Base] : Array.Empty<string>(), repositories.Synthetic.Base],
-        [.. repositories.Minirootfs?.KeysDirs ?? [], repositories.Synthetic.KeysDir], repositories.World, warn);
+        [.. repositories.Minirootfs?.KeysDirs ?? [], repositories.Synthetic.KeysDir], repositories.World, warn, apkTools);
 
     /// <summary>Exports the world as image `parity` into a new layout; returns the layout's folder.</summary>
-    protected async Task<string> Export(IReadOnlyList<string> bases, IReadOnlyList<string> keys, IReadOnlyList<string> world, Action<string>? warn = null)
+    protected async Task<string> Export(IReadOnlyList<string> bases, IReadOnlyList<string> keys, IReadOnlyList<string> world, Action<string>? warn = null,
+        ApkToolsGeneration? apkTools = null)
     {
         var dir = Own(new TempDirectory());
         var layout = dir.Combine("layout");
@@ -44,7 +46,7 @@ public abstract class ParityTest : OwningTest
             Output = layout,
             Images = [new ImageSpec("parity", world)],
             BaseWorld = [],
-            Repositories = new RepositoryOptions { Repositories = bases, Arch = "x86_64", KeysDirs = keys, CacheDir = dir.Combine("cache") },
+            Repositories = new RepositoryOptions { Repositories = bases, Arch = "x86_64", KeysDirs = keys, CacheDir = dir.Combine("cache"), ApkTools = apkTools },
         }, warn);
         return layout;
     }

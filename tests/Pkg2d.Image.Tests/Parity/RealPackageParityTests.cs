@@ -1,3 +1,4 @@
+using Pkg2d.Resolve;
 using Pkg2d.Testing;
 
 namespace Pkg2d.Image.Tests.Parity;
@@ -32,5 +33,23 @@ public sealed class RealPackageParityTests : ParityTest
         Assert.Contains("dhcpcd:2755\n", output);
         Assert.Contains("root:x:0:0:root:/root:/bin/ash\n", output);
         Assert.EndsWith("/bin/bbsuid\n", output);
+    }
+
+    /// <summary>
+    /// The same world as apk-tools 3.0.6 installs it (`--apk-tools 3`): scripts.tar.gz byte for byte, no lock, the
+    /// directories apk 3 makes and the database it writes; its log of the run is its own.
+    /// </summary>
+    [ChrootFact("umoci")]
+    public async Task As_apk_tools_3_the_server_world_is_apk_3s_root()
+    {
+        var apkRoot = Own(new Apk3InstallOracle()).InstallOk(World, new OracleRepository(Fixtures.IsoMirrorBase, [Fixtures.KeysDir]));
+        var warnings = new List<string>();
+        var layout = await Export([Fixtures.IsoMirrorBase], [Fixtures.KeysDir], World, warnings.Add, ApkToolsGeneration.V3);
+
+        Assert.Empty(warnings);
+        var rootfs = Unpack(layout);
+        Assert.True(File.Exists(Path.Combine(rootfs, "lib/apk/db/scripts.tar.gz")));
+        Assert.False(File.Exists(Path.Combine(rootfs, "lib/apk/db/lock")));
+        AssertSameRoot("v3.19-iso server world, apk-tools 3", apkRoot, rootfs);
     }
 }
