@@ -43,7 +43,7 @@ internal sealed partial class SolverRun
         changeset.Add(package);
         InstallIfAfter(package.Name, changeset);
         foreach (var provided in package.Provides)
-                InstallIfAfter(provided.Name, changeset);
+            InstallIfAfter(provided.Name, changeset);
     }
 
     private void InstallIfAfter(SolverName name, List<SolverPackage> changeset)

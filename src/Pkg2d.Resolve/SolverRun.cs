@@ -237,7 +237,7 @@ internal sealed partial class SolverRun
     {
         ReevaluateReverseInstallIf(State(package.Name));
         foreach (var provided in package.Provides)
-                ReevaluateReverseInstallIf(State(provided.Name));
+            ReevaluateReverseInstallIf(State(provided.Name));
     }
 
     private void Disqualify(PackageState package)

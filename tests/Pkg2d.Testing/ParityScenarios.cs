@@ -270,7 +270,33 @@ public static class ParityScenarios
         },
     ], ["aaa-dotfile", "zero-meta", "dirs-b"], NeedsMinirootfs: true);
 
-    public static IReadOnlyList<ParityScenario> All { get; } = [Accounts, FixedIdsAndHomes, MergedUsr, Replaces, SameOrigin, Clash, SharedDirectories];
+    /// <summary>
+    /// A tar that is not in abuild's order: 40 directories listed backwards, each with files out of order, and a file
+    /// whose directory comes later. apk 2.14 writes the database in tar order; apk 3 sorts each directory's files and,
+    /// once more than 32 directories were appended out of order, the directories too.
+    /// </summary>
+    public static ParityScenario UnsortedTar { get; } = new("unsorted-tar",
+    [
+        new SyntheticPackage("unsorted", Version)
+        {
+            Files =
+            [
+                SyntheticFile.Directory("opt"),
+                SyntheticFile.Text("opt/zz-late", "late\n"),
+                .. Enumerable.Range(0, 40).Reverse().SelectMany(i => new[]
+                {
+                    SyntheticFile.Directory($"opt/d{i:D2}"),
+                    SyntheticFile.Text($"opt/d{i:D2}/b", "b\n"),
+                    SyntheticFile.Text($"opt/d{i:D2}/A", "A\n"),
+                    SyntheticFile.Text($"opt/d{i:D2}/a", "a\n"),
+                }),
+                SyntheticFile.Text("opt/d39/0", "0\n"),
+            ],
+        },
+    ], ["unsorted"]);
+
+    public static IReadOnlyList<ParityScenario> All { get; } =
+        [Accounts, FixedIdsAndHomes, MergedUsr, Replaces, SameOrigin, Clash, SharedDirectories, UnsortedTar];
 
     private static SyntheticFile Owned(SyntheticFile file, string name, int id) =>
         file with { UserName = name, GroupName = name, Uid = id, Gid = id };
