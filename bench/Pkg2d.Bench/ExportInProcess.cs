@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Pkg2d.Fetch;
 using Pkg2d.Image;
 using Pkg2d.Image.Assembly;
+using Pkg2d.Image.Definition;
 using Pkg2d.Image.Publish;
 using Pkg2d.Oci;
 using Pkg2d.Testing;

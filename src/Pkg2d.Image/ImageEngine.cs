@@ -4,6 +4,7 @@ using Pkg2d.Apk.Index;
 using Pkg2d.Fetch;
 using Pkg2d.Image.Assembly;
 using Pkg2d.Image.Catalog;
+using Pkg2d.Image.Definition;
 using Pkg2d.Image.Packages;
 using Pkg2d.Oci;
 using Pkg2d.Resolve;
@@ -36,6 +37,9 @@ public sealed record ResolvedImage(
 {
     /// <summary>The apk-tools generation the image is installed as (its repositories', or the one asked for).</summary>
     public ApkToolsGeneration ApkTools { get; init; } = ApkToolsGeneration.V2;
+
+    /// <summary>What the image runs and what is added to its root (not part of resolving: set by whoever asks for the image).</summary>
+    public ImageSettings Settings { get; init; } = ImageSettings.None;
 }
 
 /// <summary>
@@ -189,6 +193,7 @@ public sealed class ImageEngine : IDisposable
             Keys = SigningKeys(image.IndexSigners.Concat(facts.Select(p => p.SignedBy).OfType<string>())),
             Created = options.Created,
             ApkTools = image.ApkTools,
+            Settings = image.Settings,
         };
         return ImageAssembler.Assemble(content, Store, options.MaxLayers, _warn);
     }

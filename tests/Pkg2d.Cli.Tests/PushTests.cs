@@ -92,6 +92,30 @@ public class PushTests
         Assert.Equal("3", manifest.GetProperty("annotations").GetProperty("dev.pkg2d.apk-tools").GetString());
     }
 
+    /// <summary>Settings from options and an image file reach the pushed config; only the config and manifest differ from the plain image.</summary>
+    [ToolFact("docker-registry", "skopeo")]
+    public void PushedWithSettingsTheConfigSaysWhatToRunAndThePackageLayersAreShared()
+    {
+        using var registry = new PushRegistry();
+        using var dir = new TempDirectory();
+        var plain = Pkg2d([.. PushTo(registry), .. Mirror(dir), "alpine-base"], NoAuthFiles(dir));
+        Assert.True(plain.ExitCode == 0, plain.Errors);
+        var file = dir.Combine("images.yaml");
+        File.WriteAllText(file, "images:\n  - name: alpine-base\n    packages: [alpine-base]\n    entrypoint: [/bin/busybox, echo]\n    stop-signal: SIGQUIT\n");
+
+        var (exit, _, error) = Pkg2d([.. PushTo(registry), .. Mirror(dir), "--env", "MODE=test", "--expose", "53/udp", "--file", file], NoAuthFiles(dir));
+
+        Assert.True(exit == 0, error);
+        Assert.Contains("blobs 1 uploaded", error);
+        var config = JsonDocument.Parse(Tool.RunOk("skopeo", "inspect", "--config", "--tls-verify=false", $"docker://{registry.Host}/team/alpine-base:latest"))
+            .RootElement.GetProperty("config");
+        Assert.Equal(["/bin/busybox", "echo"], config.GetProperty("Entrypoint").EnumerateArray().Select(e => e.GetString()));
+        Assert.False(config.TryGetProperty("Cmd", out _));
+        Assert.Contains("MODE=test", config.GetProperty("Env").EnumerateArray().Select(e => e.GetString()));
+        Assert.True(config.GetProperty("ExposedPorts").TryGetProperty("53/udp", out _));
+        Assert.Equal("SIGQUIT", config.GetProperty("StopSignal").GetString());
+    }
+
     [ToolFact("docker-registry", "skopeo")]
     public void SharedLayersAreMountedIntoTheSecondRepository()
     {

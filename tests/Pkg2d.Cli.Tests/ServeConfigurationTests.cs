@@ -59,6 +59,50 @@ public sealed class ServeConfigurationTests : IDisposable
         Assert.Equal(0, daemon.Stop());
     }
 
+    /// <summary>Configured images get the settings of their configuration object or image file; on-demand worlds keep the default config.</summary>
+    [FixtureFact]
+    public async Task ConfiguredImagesGetTheirSettingsAndOnDemandWorldsTheDefault()
+    {
+        var config = _dir.Combine("pkg2d.json");
+        File.WriteAllText(config, """
+            { "pkg2d": { "Images": [ "alpine-base",
+              { "Name": "web", "Packages": [ "busybox" ], "Entrypoint": [ "/bin/busybox" ], "Cmd": [ "echo", "hi" ],
+                "Env": { "GREETING": "hello" }, "User": "nobody", "Expose": [ "8080" ], "StopSignal": "INT" } ] } }
+            """);
+        var file = _dir.Combine("images.yaml");
+        File.WriteAllText(file, "images:\n  - name: from-file\n    packages: [zlib]\n    workdir: /srv/app\n    labels: {role: library}\n");
+
+        using var daemon = new RegistryDaemon(_dir.Combine("cache"),
+            ["--config", config, "--file", file, "--repo", _mirror.Url + "/v3.7/main", "--arch", "armhf", "--keys-dir", Fixtures.KeysDir]);
+        using var client = new HttpClient { BaseAddress = new Uri($"http://{daemon.Host}") };
+        client.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/vnd.oci.image.manifest.v1+json"));
+        async Task<JsonElement> Config(string name)
+        {
+            using var response = await client.GetAsync($"/v2/{name}/manifests/latest");
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{name}: {response.StatusCode}\n{daemon.Log}");
+            var digest = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync()).RootElement.GetProperty("config").GetProperty("digest").GetString();
+            return JsonDocument.Parse(await client.GetByteArrayAsync($"/v2/{name}/blobs/{digest}")).RootElement.GetProperty("config");
+        }
+
+        var web = await Config("web");
+        Assert.Equal("nobody", web.GetProperty("User").GetString());
+        Assert.Equal("[\"/bin/busybox\"]", web.GetProperty("Entrypoint").GetRawText());
+        Assert.Equal("[\"echo\",\"hi\"]", web.GetProperty("Cmd").GetRawText());
+        Assert.Contains("GREETING=hello", web.GetProperty("Env").EnumerateArray().Select(e => e.GetString()));
+        Assert.True(web.GetProperty("ExposedPorts").TryGetProperty("8080/tcp", out _));
+        Assert.Equal("SIGINT", web.GetProperty("StopSignal").GetString());
+        var fromFile = await Config("from-file");
+        Assert.Equal("/srv/app", fromFile.GetProperty("WorkingDir").GetString());
+        Assert.Equal("library", fromFile.GetProperty("Labels").GetProperty("role").GetString());
+        foreach (var plain in new[] { "alpine-base", "zlib" })
+        {
+            var config1 = await Config(plain);
+            Assert.Equal(["Env", "Cmd"], config1.EnumerateObject().Select(p => p.Name));
+            Assert.Equal("[\"/bin/sh\"]", config1.GetProperty("Cmd").GetRawText());
+        }
+        Assert.Equal(0, daemon.Stop());
+    }
+
     public void Dispose()
     {
         _mirror.Dispose();

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Pkg2d.Apk;
 using Pkg2d.Fetch;
 using Pkg2d.Image.Assembly;
+using Pkg2d.Image.Definition;
 using Pkg2d.Image.Publish;
 using Pkg2d.Oci;
 using Pkg2d.Resolve;

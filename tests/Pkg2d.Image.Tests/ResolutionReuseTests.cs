@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Pkg2d.Fetch;
 using Pkg2d.Image.Assembly;
+using Pkg2d.Image.Definition;
 using Pkg2d.Image.Catalog;
 using Pkg2d.Image.Publish;
 using Pkg2d.Testing;

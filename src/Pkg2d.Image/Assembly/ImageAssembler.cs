@@ -1,4 +1,5 @@
 using System.Globalization;
+using Pkg2d.Image.Definition;
 using Pkg2d.Image.Install;
 using Pkg2d.Image.Packages;
 using Pkg2d.Image.TopLayer;
@@ -27,6 +28,9 @@ public sealed record ImageContent
 
     /// <summary>Which apk-tools' install the image reproduces.</summary>
     public ApkToolsGeneration ApkTools { get; init; } = ApkToolsGeneration.V2;
+
+    /// <summary>What the image runs, its annotations, and what is added to its root after the install.</summary>
+    public ImageSettings Settings { get; init; } = ImageSettings.None;
 }
 
 /// <summary>Where a package layer's bytes come from, and how merged layers' digests are remembered.</summary>
@@ -49,7 +53,8 @@ public static class ImageAssembler
     /// <summary>overlayfs and podman stop near 125 layers; this leaves room for images built on top.</summary>
     public const int DefaultMaxLayers = 100;
 
-    public const string DefaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    /// <summary>Annotations under this prefix are pkg2d's own; settings may not give them.</summary>
+    public const string OwnAnnotationPrefix = "dev.pkg2d.";
     public const string PackagesAnnotation = "dev.pkg2d.packages";
     public const string WorldAnnotation = "dev.pkg2d.world";
 
@@ -72,7 +77,11 @@ public static class ImageAssembler
         var created = content.Created ?? DateTimeOffset.FromUnixTimeSeconds(content.Packages.Select(p => p.BuildDate).DefaultIfEmpty(0).Max());
 
         // What apk would leave behind decides the top layer and which package layers must be re-rooted.
-        var install = InstallSimulator.Run(content.Packages, created, new PackageContents(source.OpenPackageData), content.ApkTools);
+        var settings = content.Settings;
+        if (settings.Annotations.FirstOrDefault(a => a.Key.StartsWith(OwnAnnotationPrefix, StringComparison.Ordinal)) is { Key: { } own })
+            throw new ArgumentException($"image '{content.Name}': --annotation {own}: annotations {OwnAnnotationPrefix}* are pkg2d's own");
+        var install = InstallSimulator.Run(content.Packages, created, new PackageContents(source.OpenPackageData), content.ApkTools,
+            (content.Name, settings));
         TopLayerBuilder.AddApkFiles(new TopLayerSpec
         {
             Packages = content.Packages,
@@ -86,6 +95,8 @@ public static class ImageAssembler
 
         foreach (var pending in install.Pending)
             warn?.Invoke($"{content.Name}: {pending.Package.Name}{pending.Script}: {pending.Reason}; RUN /.pkg/install.sh completes it");
+        foreach (var warning in install.Warnings)
+            warn?.Invoke(warning);
 
         var layers = new List<ILayer>();
         var history = new List<HistoryEntry>();
@@ -120,7 +131,18 @@ public static class ImageAssembler
         var config = new ImageConfig(Platform.FromAlpineArch(content.Arch))
         {
             Created = created,
-            Config = new ContainerConfig { Env = [DefaultPath], Cmd = ["/bin/sh"] },
+            Config = new ContainerConfig
+            {
+                User = settings.User,
+                ExposedPorts = settings.ExposedPorts,
+                Env = settings.ConfigEnv(),
+                Entrypoint = settings.Entrypoint,
+                Cmd = settings.ConfigCmd(),
+                Volumes = settings.Volumes,
+                WorkingDir = settings.WorkingDir,
+                Labels = settings.Labels.Count > 0 ? settings.Labels.ToDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal) : null,
+                StopSignal = settings.StopSignal,
+            },
             History = history,
         };
         var annotations = new Dictionary<string, string>
@@ -131,6 +153,8 @@ public static class ImageAssembler
             [PackagesAnnotation] = string.Join(' ', content.Packages.Select(p => $"{p.Name}-{p.Version}")),
             [ApkToolsAnnotation] = ((int)content.ApkTools).ToString(CultureInfo.InvariantCulture),
         };
+        foreach (var (key, value) in settings.Annotations)
+            annotations[key] = value;
         if (install.Pending.Count > 0)
             annotations[PendingScriptsAnnotation] = string.Join(' ', install.Pending.Select(p => $"{p.Package.Name}-{p.Package.Version}{p.Script}"));
         if (install.Rewrites.Count > 0)

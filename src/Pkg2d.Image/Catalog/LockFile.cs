@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Pkg2d.Image.Definition;
 using Pkg2d.Resolve;
 
 namespace Pkg2d.Image.Catalog;
@@ -48,10 +49,10 @@ public sealed class LockFile
     });
 
     /// <summary>
-    /// The locked image; an image or arch the lock lacks, a world that differs from the lock's, or an apk-tools
-    /// generation asked for (`--apk-tools`) other than the lock's, is an error.
+    /// The locked image; an image or arch the lock lacks, a world or settings that differ from the lock's, or an
+    /// apk-tools generation asked for (`--apk-tools`) other than the lock's, is an error.
     /// </summary>
-    public ResolvedImage Find(string name, string arch, IReadOnlyList<string> world, ApkToolsGeneration? apkTools)
+    public ResolvedImage Find(string name, string arch, IReadOnlyList<string> world, ApkToolsGeneration? apkTools, ImageSettings? settings = null)
     {
         var image = Images.FirstOrDefault(i => i.Name == name && i.Arch == arch)
             ?? throw new ArgumentException($"the lock has no image '{name}' for {arch}: run pkg2d lock for it");
@@ -61,6 +62,11 @@ public sealed class LockFile
         if (apkTools is { } asked && asked != image.ApkTools)
             throw new ArgumentException(
                 $"image '{name}' ({arch}) asks for apk-tools {(int)asked}, but the lock was made for apk-tools {(int)image.ApkTools}: run pkg2d lock again");
+        if (settings is not null && ImageSettingsJson.Text(settings) != ImageSettingsJson.Text(image.Settings))
+            throw new ArgumentException(
+                $"image '{name}' ({arch}) asks for settings {Settings(settings)}, but the lock was made with {Settings(image.Settings)}: run pkg2d lock again");
         return image;
     }
+
+    private static string Settings(ImageSettings settings) => ImageSettingsJson.IsNone(settings) ? "none" : ImageSettingsJson.Text(settings)[12..^1];
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Pkg2d.Apk.Index;
+using Pkg2d.Image.Definition;
 using Pkg2d.Resolve;
 
 namespace Pkg2d.Image.Catalog;
@@ -33,6 +34,8 @@ internal static class ResolvedImageJson
             writer.WriteEndObject();
         }
         writer.WriteEndArray();
+        if (!ImageSettingsJson.IsNone(image.Settings))
+            ImageSettingsJson.Write(writer, "settings", image.Settings);
         writer.WriteEndObject();
     }
 
@@ -53,6 +56,7 @@ internal static class ResolvedImageJson
             Strings(image, "repositories", source), Strings(image, "indexSigners", source))
         {
             ApkTools = Generation(image, source),
+            Settings = image.TryGetProperty("settings", out var settings) ? ImageSettingsJson.Read(settings, source) : ImageSettings.None,
         };
     }
 

@@ -1,5 +1,6 @@
 using Pkg2d.Image.Root;
 using Pkg2d.Image.Assembly;
+using Pkg2d.Image.Definition;
 using Pkg2d.Image.Packages;
 using Pkg2d.Resolve;
 
@@ -27,6 +28,9 @@ public sealed class InstallResult
     public required IReadOnlyDictionary<string, IReadOnlyDictionary<string, EntryChange>> Rewrites { get; init; }
 
     public required IReadOnlyList<PendingScript> Pending { get; init; }
+
+    /// <summary>What checking the image's settings against the root found worth a warning.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 }
 
 /// <summary>
@@ -57,8 +61,10 @@ public sealed class InstallSimulator
     /// <param name="contents">Reads package files that scripts read (beyond the contents the facts keep); without
     /// it such a script stays pending.</param>
     /// <param name="generation">Which apk-tools' install to reproduce.</param>
+    /// <param name="image">The image's name and settings, whose accounts, paths and working directory are added
+    /// after the install (see <see cref="ImageSetup"/>).</param>
     public static InstallResult Run(IReadOnlyList<PackageFacts> packages, DateTimeOffset created, PackageContents? contents = null,
-        ApkToolsGeneration generation = ApkToolsGeneration.V2)
+        ApkToolsGeneration generation = ApkToolsGeneration.V2, (string Name, ImageSettings Settings)? image = null)
     {
         var simulator = new InstallSimulator(created, contents, generation);
         simulator.InitDb();
@@ -66,12 +72,14 @@ public sealed class InstallSimulator
             simulator.Install(package);
         simulator._directories.Finish(simulator._root);
         simulator.Triggers(packages);
+        var warnings = image is var (name, settings) ? ImageSetup.Apply(simulator._scripts.Host, name, settings) : [];
         return new InstallResult
         {
             Root = simulator._root,
             Installed = [.. simulator._installed.Select(i => new KeyValuePair<PackageFacts, IReadOnlyList<PackageFile>>(i.Key, i.Value))],
             Rewrites = simulator._rewrites,
             Pending = simulator._pending,
+            Warnings = warnings,
         };
     }
 

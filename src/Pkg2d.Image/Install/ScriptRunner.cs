@@ -35,6 +35,9 @@ public sealed class ScriptRunner
         _host = new ShellHost(new RootFiles(root, readPackageFile), created.ToUnixTimeSeconds() / 86400);
     }
 
+    /// <summary>The system scripts run on: the root's files and accounts.</summary>
+    internal ShellHost Host => _host;
+
     /// <summary>The root's accounts as they stand now: owners of extracted files are mapped against these.</summary>
     public AccountDatabase Accounts => _host.Accounts;
 

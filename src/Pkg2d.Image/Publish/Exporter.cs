@@ -1,5 +1,6 @@
 using Pkg2d.Fetch;
 using Pkg2d.Image.Assembly;
+using Pkg2d.Image.Definition;
 using Pkg2d.Image.Catalog;
 using Pkg2d.Oci;
 
@@ -22,6 +23,9 @@ public sealed record ExportRequest
 
     public required RepositoryOptions Repositories { get; init; }
     public ImageOptions Image { get; init; } = new();
+
+    /// <summary>Settings of every image; an image's own (from an image file) win field by field.</summary>
+    public ImageSettings Settings { get; init; } = ImageSettings.None;
 
     /// <summary>Build exactly the locked packages instead of resolving against the indexes.</summary>
     public LockFile? Lock { get; init; }
@@ -63,12 +67,13 @@ public static class Exporter
                 engines.Add(engine);
                 // Apart from the daemon's catalog: these records are keyed by their inputs, the daemon's are not.
                 var resolutions = new ImageCatalog(Path.Combine(engine.Store.Cache.Root, "resolved"));
-                foreach (var spec in request.Images)
+                foreach (var spec in request.Images.Where(i => ArchesOf(i, request).Contains(arch)))
                 {
                     var world = spec.WorldWith(request.BaseWorld);
+                    var settings = spec.Settings.Over(request.Settings);
                     var resolved = request.Lock is { } locked
-                        ? locked.Find(spec.Name, engine.Arch, world, request.Repositories.ApkTools)
-                        : await engine.ResolveAsync(spec.Name, world, resolutions, cancellationToken);
+                        ? locked.Find(spec.Name, engine.Arch, world, request.Repositories.ApkTools, settings)
+                        : await engine.ResolveAsync(spec.Name, world, resolutions, cancellationToken) with { Settings = settings };
                     perImage[spec.Name].Add(await engine.AssembleAsync(resolved, request.Image, cancellationToken));
                 }
             }
@@ -94,8 +99,11 @@ public static class Exporter
         foreach (var arch in Arches(request))
         {
             using var engine = new ImageEngine(request.Repositories with { Arch = arch }, warn);
-            foreach (var spec in request.Images)
-                images.Add(await engine.ResolveAsync(spec.Name, spec.WorldWith(request.BaseWorld), cancellationToken));
+            foreach (var spec in request.Images.Where(i => ArchesOf(i, request).Contains(arch)))
+                images.Add(await engine.ResolveAsync(spec.Name, spec.WorldWith(request.BaseWorld), cancellationToken) with
+                {
+                    Settings = spec.Settings.Over(request.Settings),
+                });
         }
         return new LockFile(images);
     }
@@ -120,7 +128,13 @@ public static class Exporter
         return build.Summary;
     }
 
-    /// <summary>The request's arches, once each; its image names are checked first, before any download.</summary>
+    /// <summary>The arches an image is built for: its own, else the request's, else this machine's (or the repository options').</summary>
+    private static IReadOnlyList<string> ArchesOf(ImageSpec image, ExportRequest request) =>
+        image.Arches is { Count: > 0 } own ? own
+        : request.Arches.Count > 0 ? request.Arches
+        : [request.Repositories.Arch ?? AlpineArch.Host()];
+
+    /// <summary>Every arch some image is built for, once each; the image names are checked first, before any download.</summary>
     private static IReadOnlyList<string> Arches(ExportRequest request)
     {
         var names = request.Images.GroupBy(i => i.Name).FirstOrDefault(g => g.Count() > 1);
@@ -129,6 +143,8 @@ public static class Exporter
         // The name becomes the image's reference in index.json.
         if (request.Images.FirstOrDefault(i => !Layout.IsValidRefName(i.Name)) is { } invalid)
             throw new ArgumentException($"image name '{invalid.Name}' is not a valid OCI reference name (letters, digits and . _ - : @ + separators)");
-        return [.. (request.Arches.Count > 0 ? request.Arches : [request.Repositories.Arch ?? AlpineArch.Host()]).Distinct()];
+        if (request.Images.Count == 0)
+            throw new ArgumentException("no image to build: name one (NAME or NAME=WORLD) or give --file");
+        return [.. request.Images.SelectMany(i => ArchesOf(i, request)).Distinct()];
     }
 }

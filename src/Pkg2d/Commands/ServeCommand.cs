@@ -32,6 +32,10 @@ internal static class ServeCommand
             Description = "An image for the top level, NAME or NAME=WORLD as in export. Repeatable; replaces the configured list.",
             AllowMultipleArgumentsPerToken = false,
         };
+        var imageFile = new Option<string?>("--file", "-f")
+        {
+            Description = "An image file (YAML or JSON, as export takes it): its images are served at the top level beside the others.",
+        };
         var allowOther = new Option<bool?>("--allow-other") { Description = "Let other users read the mount (default true)." };
         var onDemand = new Option<bool?>("--on-demand")
         {
@@ -71,7 +75,7 @@ internal static class ServeCommand
             + "(HOST:PORT/NAME:latest for a configured image, HOST:PORT/gcc/make:latest for the packages gcc and make). "
             + "Refreshes on SIGHUP and every --refresh; stops cleanly on SIGTERM/SIGINT.");
         common.AddTo(command);
-        foreach (var option in new Option[] { config, mount, listen, tlsCert, tlsKey, cacheSize, image, lockFile, allowOther, onDemand,
+        foreach (var option in new Option[] { config, mount, listen, tlsCert, tlsKey, cacheSize, image, imageFile, lockFile, allowOther, onDemand,
             maxWorldEntries, maxImages, maxResolving, refresh, retain, logLevel })
             command.Options.Add(option);
         command.SetAction(async (result, _) =>
@@ -96,6 +100,7 @@ internal static class ServeCommand
             Add("--log-level", result.GetValue(logLevel));
             // Passed as configuration keys, which the host reads like any other setting.
             Add($"--{ServeOptions.SectionName}:{nameof(ServeOptions.Lock)}", result.GetValue(lockFile));
+            Add($"--{ServeOptions.SectionName}:{ConfiguredImages.ImageFileKey}", result.GetValue(imageFile) is { } file ? Path.GetFullPath(file) : null);
             Add($"--{ServeOptions.SectionName}:{nameof(ServeOptions.MaxWorldEntries)}", result.GetValue(maxWorldEntries)?.ToString(CultureInfo.InvariantCulture));
             Add($"--{ServeOptions.SectionName}:{nameof(ServeOptions.MaxImages)}", result.GetValue(maxImages)?.ToString(CultureInfo.InvariantCulture));
             Add($"--{ServeOptions.SectionName}:{nameof(ServeOptions.MaxResolving)}", result.GetValue(maxResolving)?.ToString(CultureInfo.InvariantCulture));
@@ -118,7 +123,9 @@ internal static class ServeCommand
                 var provider = new EngineLayoutProvider(options, RepositoryOptionsFrom(services.GetRequiredService<IConfiguration>()),
                     options.Lock is { } path ? LockFile.Read(path) : null, services.GetRequiredService<BlobCache>(),
                     services.GetRequiredService<ILogger<EngineLayoutProvider>>());
-                provider.InitializeAsync(options.Images, CancellationToken.None).GetAwaiter().GetResult();
+                var configured = ConfiguredImages.Read(services.GetRequiredService<IConfiguration>(), result.GetValue(image) ?? [],
+                    services.GetRequiredService<ILogger<EngineLayoutProvider>>());
+                provider.InitializeAsync(configured, CancellationToken.None).GetAwaiter().GetResult();
                 return provider;
             });
             await builder.Build().RunAsync();

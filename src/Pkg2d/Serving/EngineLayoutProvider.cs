@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Pkg2d.Fetch;
 using Pkg2d.Image;
 using Pkg2d.Image.Assembly;
+using Pkg2d.Image.Definition;
 using Pkg2d.Image.Catalog;
 using Pkg2d.Oci;
 using Pkg2d.Serve;
@@ -66,23 +67,8 @@ internal sealed class EngineLayoutProvider : IRefreshingLayoutProvider, IDisposa
     /// Builds what is served: images remembered from before, the retained ones whose time is not up, then the
     /// configured ones (resolved if new).
     /// </summary>
-    public async Task InitializeAsync(IReadOnlyList<string> images, CancellationToken cancellationToken)
+    public async Task InitializeAsync(IReadOnlyList<ImageSpec> configured, CancellationToken cancellationToken)
     {
-        var configured = new List<ImageSpec>();
-        foreach (var text in images)
-        {
-            try
-            {
-                var spec = ImageSpec.Parse(text);
-                if (!Layout.IsValidRefName(spec.Name))
-                    throw new ArgumentException($"'{spec.Name}' is not a valid OCI reference name");
-                configured.Add(spec);
-            }
-            catch (ArgumentException e)
-            {
-                _logger.LogError("Image {Image} is not served: {Reason}", text, e.Message);
-            }
-        }
         _configured = configured.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
 
         var remembered = _catalog.All(_engine.Arch, (path, reason) => _logger.LogWarning("Ignoring catalog entry {Path}: {Reason}", path, reason))
@@ -100,19 +86,24 @@ internal sealed class EngineLayoutProvider : IRefreshingLayoutProvider, IDisposa
         foreach (var spec in configured)
         {
             var world = spec.WorldWith(ImageSpec.DefaultBase);
+            if (spec.Arches is { } arches && !arches.Contains(_engine.Arch))
+            {
+                _logger.LogWarning("Image {Name} is not served: it is for {Arches}, this daemon serves {Arch}", spec.Name, string.Join(' ', arches), _engine.Arch);
+                continue;
+            }
             ResolvedImage resolved;
             var locked = _lock?.Images.Any(i => i.Name == spec.Name && i.Arch == _engine.Arch) == true;
             try
             {
                 if (locked)
                 {
-                    resolved = _lock!.Find(spec.Name, _engine.Arch, world, _engine.RequestedApkTools);
+                    resolved = _lock!.Find(spec.Name, _engine.Arch, world, _engine.RequestedApkTools, spec.Settings);
                     _logger.LogInformation("Building {Name} from the lock: {Count} package(s)", spec.Name, resolved.Packages.Count);
                 }
                 else
-                    resolved = _catalog.TryGet(spec.Name, _engine.Arch, world) is { } known && AsAsked(known)
+                    resolved = (_catalog.TryGet(spec.Name, _engine.Arch, world) is { } known && AsAsked(known)
                         ? known
-                        : await ResolveAsync(spec.Name, world, cancellationToken);
+                        : await ResolveAsync(spec.Name, world, cancellationToken)) with { Settings = spec.Settings };
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -403,7 +394,7 @@ internal sealed class EngineLayoutProvider : IRefreshingLayoutProvider, IDisposa
                 done.Add(old.Key);
                 try
                 {
-                    var resolved = _engine.Resolve(old.Name, old.World, fresh);
+                    var resolved = _engine.Resolve(old.Name, old.World, fresh) with { Settings = old.Resolved.Settings };
                     var image = await _engine.AssembleAsync(resolved, cancellationToken: cancellationToken);
                     if (image.Descriptor.Digest != old.Manifest)
                         replacements.Add((old, new ServedImage(resolved, image, Locked: false)));

@@ -1,5 +1,6 @@
 using Pkg2d.Fetch;
 using Pkg2d.Image.Assembly;
+using Pkg2d.Image.Definition;
 using Pkg2d.Image.Publish;
 using Pkg2d.Resolve;
 using Pkg2d.Testing;

@@ -67,36 +67,9 @@ internal static class AccountApplets
         if (!outcome.Succeeded)
             return context.Fail(outcome.Error!);
         context.Host.SaveAccounts(accounts);
-        if (outcome.Home is { } home)
-            MakeHome(context, home);
+        if (outcome.Home?.MakeIn(context.Files, path => context.Real(path)) is { } error)
+            context.Fail(error);
         return 0;
-    }
-
-    /// <summary>
-    /// The home adduser makes: mkdir without parents (no home when that fails); a new one gets a copy of the
-    /// skeleton; new or not, it is then owned by the user with mode 02755.
-    /// </summary>
-    private static void MakeHome(AppletContext context, HomeDirectory home)
-    {
-        var files = context.Files;
-        var real = context.Real(home.Path);
-        if (files[real] is null)
-        {
-            if (!files.IsDirectory(RootFiles.Parent(real)))
-            {
-                context.Fail($"can't create directory '{home.Path}': No such file or directory");
-                return;
-            }
-            files.Set(real, RootNode.Directory());
-            var skeleton = context.Real(home.Skeleton);
-            if (files.IsDirectory(skeleton))
-            {
-                foreach (var below in files.Tree.Below(skeleton).Order(StringComparer.Ordinal).ToList())
-                    files.Set(real + below[skeleton.Length..], files[below]! with { Uid = home.Uid, Gid = home.Gid, Owner = null });
-            }
-        }
-        if (files[real] is { Kind: NodeKind.Directory } directory)
-            files.Set(real, directory with { Mode = HomeDirectory.Mode, Uid = home.Uid, Gid = home.Gid });
     }
 
     private static int DelUser(AppletContext context)

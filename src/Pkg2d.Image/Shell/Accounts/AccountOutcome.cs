@@ -1,3 +1,5 @@
+using Pkg2d.Image.Root;
+
 namespace Pkg2d.Image.Shell;
 
 /// <summary>
@@ -23,4 +25,25 @@ public sealed record HomeDirectory(string Path, int Uid, int Gid, string Skeleto
 {
     /// <summary>02755: busybox sets the setgid bit on the home.</summary>
     public const int Mode = 0b010_111_101_101;
+
+    /// <summary>Makes the home in <paramref name="files"/>, paths taken by <paramref name="real"/>; busybox's message when it cannot.</summary>
+    public string? MakeIn(RootFiles files, Func<string, string> real)
+    {
+        var home = real(Path);
+        if (files[home] is null)
+        {
+            if (!files.IsDirectory(RootFiles.Parent(home)))
+                return $"can't create directory '{Path}': No such file or directory";
+            files.Set(home, RootNode.Directory());
+            var skeleton = real(Skeleton);
+            if (files.IsDirectory(skeleton))
+            {
+                foreach (var below in files.Tree.Below(skeleton).Order(StringComparer.Ordinal).ToList())
+                    files.Set(home + below[skeleton.Length..], files[below]! with { Uid = Uid, Gid = Gid, Owner = null });
+            }
+        }
+        if (files[home] is { Kind: NodeKind.Directory } directory)
+            files.Set(home, directory with { Mode = Mode, Uid = Uid, Gid = Gid });
+        return null;
+    }
 }
