@@ -148,7 +148,10 @@ public sealed class ImageSettingsTests : IDisposable
         { "accounts: {users: [{name: chrony, uid: 4000}]}", "image 'web': accounts: user 'chrony': user 'chrony' in use" },
         { "accounts: {users: [{name: app, uid: 4000, group: appx}]}", "image 'web': accounts: user 'app': unknown group appx" },
         { "paths: [{path: /etc/passwd}]", "image 'web': /etc/passwd is in the image, but not a directory" },
-        { "paths: [{path: /proc/app}]", "image 'web': /proc/app belongs to the runtime" },
+        { "cmd: [&a x, *a]", "aliases are not supported in an image file" },
+        { "paths: [{path: /proc/app}]", "image 'web': path /proc/app belongs to the runtime" },
+        { "paths: [{path: /}]", "image 'web': path / is the root itself" },
+        { "accounts: {users: [{name: app, uid: 4000, home: /dev/app}]}", "image 'web': user 'app': home /dev/app belongs to the runtime" },
         { "paths: [{path: /srv, owner: appx}]", "image 'web': path /srv: owner 'appx': the image has no user 'appx'" },
     };
 
@@ -191,10 +194,15 @@ public sealed class ImageSettingsTests : IDisposable
         Assert.True(exit == 0, errors);
         var settings = JsonDocument.Parse(File.ReadAllBytes(lockFile)).RootElement.GetProperty("images")[0].GetProperty("settings");
         Assert.Equal("chrony", settings.GetProperty("user").GetString());
-        Assert.Equal(["8080/tcp", "123/udp"], Strings(settings.GetProperty("expose")));
+        Assert.Equal(["123/udp", "8080/tcp"], Strings(settings.GetProperty("expose")));
 
         (exit, _, errors) = Pkg2d(["export", .. Repository, "--lock", lockFile, "--out", _dir.Combine("locked"), .. WebOptions, "web=wget,chrony"]);
         Assert.True(exit == 0, errors);
+        // Ports, labels and annotations in another order make the same image, so the same lock serves.
+        string[] reordered = [.. WebOptions.Select(o => o == "8080/tcp" ? "123/udp" : o == "123/udp" ? "8080" : o)];
+        (exit, _, errors) = Pkg2d(["export", .. Repository, "--lock", lockFile, "--out", _dir.Combine("reordered"), .. reordered, "web=wget,chrony"]);
+        Assert.True(exit == 0, errors);
+        Assert.Equal(File.ReadAllBytes(_dir.Combine("locked", "index.json")), File.ReadAllBytes(_dir.Combine("reordered", "index.json")));
         (exit, _, errors) = Pkg2d(["export", .. Repository, "--lock", lockFile, "--out", _dir.Combine("other"), "web=wget,chrony"]);
         Assert.Equal(1, exit);
         Assert.Contains("image 'web' (x86_64) asks for settings none, but the lock was made with {", errors);

@@ -17,10 +17,10 @@ internal static class ImageSettingsJson
         Pairs(writer, "env", settings.Env);
         Optional(writer, "user", settings.User);
         Optional(writer, "workdir", settings.WorkingDir);
-        Pairs(writer, "labels", settings.Labels);
-        Pairs(writer, "annotations", settings.Annotations);
-        Strings(writer, "expose", settings.ExposedPorts);
-        Strings(writer, "volumes", settings.Volumes);
+        Pairs(writer, "labels", [.. settings.Labels.OrderBy(l => l.Key, StringComparer.Ordinal)]);
+        Pairs(writer, "annotations", [.. settings.Annotations.OrderBy(a => a.Key, StringComparer.Ordinal)]);
+        Strings(writer, "expose", Set(settings.ExposedPorts));
+        Strings(writer, "volumes", Set(settings.Volumes));
         Optional(writer, "stopSignal", settings.StopSignal);
         List(writer, "paths", settings.Paths, path =>
         {
@@ -66,25 +66,42 @@ internal static class ImageSettingsJson
     {
         if (element.ValueKind != JsonValueKind.Object)
             throw new FormatException($"{source}: 'settings' is not an object");
-        return new ImageSettings
+        var field = source + ": settings";
+        string? Checked(string? value, Func<string, string, string> check, string name) => value is null ? null : check(value, $"{field} {name}");
+        try
         {
-            Entrypoint = Strings(element, "entrypoint", source),
-            Cmd = Strings(element, "cmd", source),
-            Env = Pairs(element, "env", source),
-            User = Optional(element, "user", source),
-            WorkingDir = Optional(element, "workdir", source),
-            Labels = Pairs(element, "labels", source),
-            Annotations = Pairs(element, "annotations", source),
-            ExposedPorts = Strings(element, "expose", source),
-            Volumes = Strings(element, "volumes", source),
-            StopSignal = Optional(element, "stopSignal", source),
-            Paths = List(element, "paths", source, p => new PathSetting(
-                Required(p, "path", source), SettingSyntax.Mode(Required(p, "mode", source), source + ": a path's mode"), Optional(p, "owner", source))),
-            Groups = List(element, "groups", source, g => new GroupSetting(Required(g, "name", source), Number(g, "gid", source))),
-            Users = List(element, "users", source, u => new UserSetting(Required(u, "name", source), Number(u, "uid", source),
-                Optional(u, "group", source), Optional(u, "home", source), Optional(u, "shell", source))),
-        };
+            return new ImageSettings
+            {
+                Entrypoint = Strings(element, "entrypoint", source),
+                Cmd = Strings(element, "cmd", source),
+                Env = [.. Pairs(element, "env", source).Select(e => SettingSyntax.Pair(e.Key, e.Value, field + " env"))],
+                User = Checked(Optional(element, "user", source), SettingSyntax.User, "user"),
+                WorkingDir = Checked(Optional(element, "workdir", source), SettingSyntax.AbsolutePath, "workdir"),
+                Labels = [.. Pairs(element, "labels", source).Select(l => SettingSyntax.Pair(l.Key, l.Value, field + " labels"))],
+                Annotations = [.. Pairs(element, "annotations", source).Select(a => SettingSyntax.Pair(a.Key, a.Value, field + " annotations"))],
+                ExposedPorts = Strings(element, "expose", source)?.Select(p => SettingSyntax.Port(p, field + " expose")).ToList(),
+                Volumes = Strings(element, "volumes", source)?.Select(v => SettingSyntax.AbsolutePath(v, field + " volumes")).ToList(),
+                StopSignal = Checked(Optional(element, "stopSignal", source), SettingSyntax.Signal, "stopSignal"),
+                Paths = List(element, "paths", source, p => new PathSetting(
+                    SettingSyntax.AbsolutePath(Required(p, "path", source), field + " path"),
+                    SettingSyntax.Mode(Required(p, "mode", source), field + " mode"),
+                    Checked(Optional(p, "owner", source), SettingSyntax.User, "owner"))),
+                Groups = List(element, "groups", source, g => new GroupSetting(
+                    SettingSyntax.AccountName(Required(g, "name", source), field + " group"), Number(g, "gid", source))),
+                Users = List(element, "users", source, u => new UserSetting(
+                    SettingSyntax.AccountName(Required(u, "name", source), field + " user"), Number(u, "uid", source),
+                    Checked(Optional(u, "group", source), SettingSyntax.AccountName, "group"),
+                    Checked(Optional(u, "home", source), SettingSyntax.AbsolutePath, "home"),
+                    Checked(Optional(u, "shell", source), SettingSyntax.AbsolutePath, "shell"))),
+            };
+        }
+        catch (ArgumentException e)
+        {
+            throw new FormatException(e.Message, e);
+        }
     }
+
+    private static List<string>? Set(IReadOnlyList<string>? values) => values?.Distinct().Order(StringComparer.Ordinal).ToList();
 
     private static void Strings(Utf8JsonWriter writer, string name, IReadOnlyList<string>? values)
     {

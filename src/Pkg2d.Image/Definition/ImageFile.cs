@@ -1,3 +1,4 @@
+using System.Text;
 using Pkg2d.Oci;
 
 namespace Pkg2d.Image.Definition;
@@ -31,12 +32,24 @@ public static class ImageFile
 
     private const int DefaultMode = 0b111_101_101;
 
+    /// <summary>Far more than any image file needs; a larger one (or a device such as /dev/zero) is refused unread.</summary>
+    public const int MaxFileBytes = 1 << 20;
+
     public static ImageFileContent Read(string path)
     {
         string text;
         try
         {
-            text = File.ReadAllText(path);
+            using var file = File.OpenRead(path);
+            var buffer = new byte[MaxFileBytes + 1];
+            var length = file.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+            if (length > MaxFileBytes)
+                throw new FormatException($"{path}: an image file may hold at most {MaxFileBytes / 1024} KiB");
+            text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(buffer, 0, length).TrimStart('\uFEFF');
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new FormatException($"{path}: not UTF-8 text");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

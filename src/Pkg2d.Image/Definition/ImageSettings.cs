@@ -80,13 +80,16 @@ public sealed record ImageSettings
     public static IReadOnlyList<KeyValuePair<string, string>> Merge(IEnumerable<KeyValuePair<string, string>> first, IEnumerable<KeyValuePair<string, string>> then)
     {
         var merged = new List<KeyValuePair<string, string>>();
+        var places = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var pair in first.Concat(then))
         {
-            var at = merged.FindIndex(p => p.Key == pair.Key);
-            if (at < 0)
-                merged.Add(pair);
-            else
+            if (places.TryGetValue(pair.Key, out var at))
                 merged[at] = pair;
+            else
+            {
+                places[pair.Key] = merged.Count;
+                merged.Add(pair);
+            }
         }
         return merged;
     }
@@ -98,6 +101,6 @@ public sealed record ImageSettings
     public IReadOnlyList<string> ConfigEnv() =>
         [.. (Env.Any(e => e.Key == "PATH") ? Env : Env.Prepend(new("PATH", DefaultPath))).Select(e => $"{e.Key}={e.Value}")];
 
-    /// <summary>The config's `Cmd`: as given; `/bin/sh` when there is no entrypoint either; else none.</summary>
-    public IReadOnlyList<string>? ConfigCmd() => Cmd ?? (Entrypoint is null ? DefaultCmd : null);
+    /// <summary>The config's `Cmd`: as given; `/bin/sh` when there is no entrypoint (or an empty one) either; else none.</summary>
+    public IReadOnlyList<string>? ConfigCmd() => Cmd ?? (Entrypoint is { Count: > 0 } ? null : DefaultCmd);
 }

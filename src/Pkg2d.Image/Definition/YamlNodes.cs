@@ -6,7 +6,8 @@ namespace Pkg2d.Image.Definition;
 /// <summary>
 /// Reads one YAML document (JSON included) into <see cref="SettingNode"/>s located `FILE:LINE:COLUMN`. Only
 /// YamlDotNet's event parser is used: its serializer binds by reflection, which the Native AOT executable cannot do.
-/// An alias stands for its anchor's node (located at the anchor); merge keys (`<<`) are not expanded. Errors are
+/// Aliases are refused: each would copy its anchor's text again, so a small file could expand without bound (an
+/// image file has no need of them); merge keys (`<<`) are not expanded. Errors are
 /// <see cref="FormatException"/>s that start with the location.
 /// </summary>
 internal static class YamlNodes
@@ -56,8 +57,6 @@ internal static class YamlNodes
 
     private sealed class Reader(IParser parser, string fileName)
     {
-        private readonly Dictionary<string, SettingNode> _anchors = new(StringComparer.Ordinal);
-
         /// <param name="path">Where the node is in the document, for errors (`images[0].env`; "" at the root).</param>
         public SettingNode Node(string path, int depth)
         {
@@ -66,35 +65,24 @@ internal static class YamlNodes
             if (depth > MaxDepth)
                 throw Error(location, path, $"nested deeper than {MaxDepth} levels");
             if (parser.TryConsume<AnchorAlias>(out var alias))
-                return _anchors.TryGetValue(alias.Value.Value, out var target) ? target
-                    : throw Error(location, path, $"the alias *{alias.Value.Value} follows no anchor of that name");
+                throw Error(location, path, $"the alias *{alias.Value.Value}: aliases are not supported in an image file");
 
             SettingNode node;
-            AnchorName anchor;
             if (parser.TryConsume<Scalar>(out var scalar))
             {
                 node = new ScalarNode(IsNull(scalar) ? "" : scalar.Value, location);
-                anchor = scalar.Anchor;
             }
-            else if (parser.TryConsume<SequenceStart>(out var sequence))
+            else if (parser.TryConsume<SequenceStart>(out _))
             {
                 var items = new List<SettingNode>();
                 while (!parser.TryConsume<SequenceEnd>(out _))
                     items.Add(Node($"{path}[{items.Count}]", depth + 1));
                 node = new ListNode(items, location);
-                anchor = sequence.Anchor;
             }
-            else if (parser.TryConsume<MappingStart>(out var mapping))
-            {
+            else if (parser.TryConsume<MappingStart>(out _))
                 node = Map(path, depth, location);
-                anchor = mapping.Anchor;
-            }
             else
                 throw Error(location, path, $"unexpected {current}");
-
-            // Registered once the node is complete, so a node cannot hold an alias of itself.
-            if (!anchor.IsEmpty)
-                _anchors[anchor.Value] = node;
             return node;
         }
 

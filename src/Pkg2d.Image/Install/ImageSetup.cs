@@ -24,8 +24,11 @@ internal sealed class ImageSetup(ShellHost host, string image)
         foreach (var group in settings.Groups ?? [])
             setup.Account(new AddGroup(group.Name, group.Gid, System: false), $"group '{group.Name}'");
         foreach (var user in settings.Users ?? [])
+        {
+            setup.CheckPlace(user.Home ?? "/home/" + user.Name, $"user '{user.Name}': home");
             setup.Account(new AddUser(user.Name, user.Uid, user.Group, user.Home, Gecos: null, user.Shell ?? DefaultShell, System: false,
                 CreateHome: true, Skeleton: null), $"user '{user.Name}'");
+        }
         foreach (var directory in settings.Paths ?? [])
             setup.MakeDirectory(directory.Path, directory.Mode, directory.Owner is { } owner ? setup.Owner(owner, $"path {directory.Path}: owner") : (0, 0), replace: true);
         var runAs = settings.User is { } given ? setup.Owner(given, "--user") : (0, 0);
@@ -78,9 +81,7 @@ internal sealed class ImageSetup(ShellHost host, string image)
     /// </summary>
     private void MakeDirectory(string path, int mode, (int Uid, int Gid) owner, bool replace)
     {
-        var real = Files.Tree.Resolve(path.TrimStart('/'));
-        if (RootFiles.IsUnmodelled(real) || real is "dev" or "proc" or "sys")
-            throw new ArgumentException($"image '{image}': {path} belongs to the runtime (/dev, /proc and /sys are mounted over the image)");
+        var real = CheckPlace(path, "path");
         if (Files[real] is { } existing)
         {
             if (existing.Kind != NodeKind.Directory)
@@ -93,6 +94,20 @@ internal sealed class ImageSetup(ShellHost host, string image)
         if (parent.Length > 0 && !Files.IsDirectory(parent))
             MakeDirectory("/" + parent, DirectoryMode, (0, 0), replace: false);
         Files.Set(real, RootNode.Directory(mode, owner.Uid, owner.Gid));
+    }
+
+    /// <summary>
+    /// The real path of a directory to make: not the root itself, nor in /dev, /proc or /sys, which the runtime
+    /// mounts over the image.
+    /// </summary>
+    private string CheckPlace(string path, string what)
+    {
+        var real = Files.Tree.Resolve(path.TrimStart('/'));
+        if (real.Length == 0)
+            throw new ArgumentException($"image '{image}': {what} {path} is the root itself");
+        if (RootFiles.IsUnmodelled(real) || real is "dev" or "proc" or "sys")
+            throw new ArgumentException($"image '{image}': {what} {path} belongs to the runtime (/dev, /proc and /sys are mounted over the image)");
+        return real;
     }
 
     /// <summary>The program the image starts (entrypoint, else command) should be an executable file of it, found as the runtime finds it.</summary>

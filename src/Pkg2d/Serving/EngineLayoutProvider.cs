@@ -113,8 +113,10 @@ internal sealed class EngineLayoutProvider : IRefreshingLayoutProvider, IDisposa
             if (await TryServeAsync(resolved, locked, cancellationToken) is not { } image)
                 continue;
             // A locked image is not put in the catalog: without the lock, the daemon resolves it afresh.
+            // Without its settings: the configuration gives them at every start, and a record of an image no longer
+            // configured is served as an on-demand world, which has none.
             if (!locked)
-                _catalog.Put(resolved);
+                _catalog.Put(resolved with { Settings = ImageSettings.None });
             lock (_publishing)
                 _served = _served.With(top: _served.Top.SetItem(spec.Name, image));
         }
@@ -423,7 +425,7 @@ internal sealed class EngineLayoutProvider : IRefreshingLayoutProvider, IDisposa
                     foreach (var dir in dirs)
                         worlds = worlds.SetItem(dir, replacement);
                     retained = RetainLocked(retained, old.Name, old);
-                    Catalogue(() => _catalog.Put(replacement.Resolved), old.Name);
+                    Catalogue(() => _catalog.Put(replacement.Resolved with { Settings = ImageSettings.None }), old.Name);
                     moved++;
                     _logger.LogInformation("refresh: {Name}: {Changes} (manifest {Digest})",
                         old.Name, PackageChanges.Describe(old.Resolved.Packages, replacement.Resolved.Packages), replacement.Manifest);
