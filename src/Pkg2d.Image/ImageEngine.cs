@@ -6,6 +6,7 @@ using Pkg2d.Image.Assembly;
 using Pkg2d.Image.Catalog;
 using Pkg2d.Image.Definition;
 using Pkg2d.Image.Packages;
+using Pkg2d.Image.Sbom;
 using Pkg2d.Oci;
 using Pkg2d.Resolve;
 
@@ -195,7 +196,8 @@ public sealed class ImageEngine : IDisposable
             ApkTools = image.ApkTools,
             Settings = image.Settings,
         };
-        return ImageAssembler.Assemble(content, Store, options.MaxLayers, _warn);
+        var assembled = ImageAssembler.Assemble(content, Store, options.MaxLayers, _warn);
+        return options.Sbom ? ImageSbom.Attach(assembled, image.Name, image.Arch, image.Packages, facts) : assembled;
     }
 
     /// <summary>A package's download locations: every mirror of its repository once the indexes are loaded, else its index's folder.</summary>
@@ -231,4 +233,7 @@ public sealed record ImageOptions
 
     /// <summary>The images' creation time (SOURCE_DATE_EPOCH); null: the newest package build date.</summary>
     public DateTimeOffset? Created { get; init; }
+
+    /// <summary>Attach each image's SPDX document as a referrer (see <see cref="ImageSbom"/>).</summary>
+    public bool Sbom { get; init; } = true;
 }

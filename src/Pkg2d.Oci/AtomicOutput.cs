@@ -6,7 +6,7 @@ namespace Pkg2d.Oci;
 /// Makes an output appear complete or not at all: everything is written into a temporary sibling, fsynced, then
 /// renamed into place (rename(2) is atomic within a filesystem); on any error the temporary is removed.
 /// </summary>
-internal static partial class AtomicOutput
+public static partial class AtomicOutput
 {
     /// <summary>
     /// Creates a new folder. An existing target is refused rather than replaced: rename(2) cannot replace a

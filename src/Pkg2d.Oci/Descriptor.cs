@@ -20,13 +20,17 @@ public sealed record Descriptor
     public IReadOnlyDictionary<string, string>? Annotations { get; init; }
     public Platform? Platform { get; init; }
 
-    /// <summary>Writes mediaType, digest, size, annotations, platform, in that order.</summary>
+    /// <summary>What an artifact manifest holds (OCI 1.1), as a referrers list gives it.</summary>
+    public string? ArtifactType { get; init; }
+
+    /// <summary>Writes mediaType, digest, size, artifactType, annotations, platform, in that order.</summary>
     internal void WriteTo(Utf8JsonWriter writer)
     {
         writer.WriteStartObject();
         writer.WriteString("mediaType", MediaType);
         writer.WriteString("digest", Digest.ToString());
         writer.WriteNumber("size", Size);
+        CanonicalJson.WriteOptional(writer, "artifactType", ArtifactType);
         CanonicalJson.WriteMap(writer, "annotations", Annotations);
         if (Platform is { } platform)
         {
@@ -58,6 +62,7 @@ public sealed record Descriptor
         {
             Annotations = CanonicalJson.OptionalMap(element, "annotations"),
             Platform = platform,
+            ArtifactType = CanonicalJson.OptionalString(element, "artifactType"),
         };
     }
 }

@@ -19,6 +19,7 @@ public sealed partial class Layout
 
     private readonly Dictionary<Digest, IBlob> _blobs = [];
     private readonly byte[] _indexJson;
+    private readonly Dictionary<Digest, IReadOnlyList<OciReferrer>> _referrers;
 
     /// <summary>Entries are written to index.json sorted by name, so the order they are given in does not matter.</summary>
     public Layout(IEnumerable<LayoutEntry> entries) : this(entries, [])
@@ -29,7 +30,12 @@ public sealed partial class Layout
     /// Images that were replaced or forgotten but whose blobs are still served by digest; their names (which need not
     /// be reference names) say what they were, for a registry to find them under their repository.
     /// </param>
-    public Layout(IEnumerable<LayoutEntry> entries, IEnumerable<LayoutEntry> retained)
+    /// <param name="listReferrers">
+    /// List the artifacts that refer to the images (their SBOMs) in index.json; without, their blobs are still
+    /// served. A one-image layout read without a reference (`oci:DIR`) must list nothing else: containers/image
+    /// refuses an index.json with more than one manifest then.
+    /// </param>
+    public Layout(IEnumerable<LayoutEntry> entries, IEnumerable<LayoutEntry> retained, bool listReferrers = true)
     {
         Entries = entries.OrderBy(e => e.Name, StringComparer.Ordinal).ToArray();
         foreach (var entry in Entries)
@@ -41,7 +47,7 @@ public sealed partial class Layout
             throw new ArgumentException($"two images are named '{duplicate.Key}'", nameof(entries));
 
         Retained = retained.ToArray();
-        foreach (var blob in Entries.Concat(Retained).SelectMany(e => e.Artifact.Blobs))
+        foreach (var blob in Entries.Concat(Retained).SelectMany(e => e.Artifact.BlobsWithReferrers()))
         {
             var descriptor = blob.Descriptor;
             if (!_blobs.TryAdd(descriptor.Digest, blob) && _blobs[descriptor.Digest].Descriptor.Size != descriptor.Size)
@@ -57,9 +63,25 @@ public sealed partial class Layout
             {
                 [AnnotationKeys.RefName] = e.Name,
             },
-        }).ToArray());
+        }).Concat(Entries.Where(_ => listReferrers).SelectMany(e => e.Artifact.Referrers().Select(r => r.Descriptor with
+        {
+            // Not a reference name: tools that look images up by name do not take it for one.
+            Annotations = new Dictionary<string, string>(r.Descriptor.Annotations ?? new Dictionary<string, string>())
+            {
+                [DescribesAnnotation] = e.Name,
+            },
+        }))).ToArray());
         _indexJson = Index.ToJson();
+        _referrers = Entries.Concat(Retained).SelectMany(e => e.Artifact.Referrers())
+            .GroupBy(r => r.Subject.Digest)
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<OciReferrer>)[.. g.DistinctBy(r => r.Descriptor.Digest)]);
     }
+
+    /// <summary>On an index.json entry of an artifact that refers to an image: the name of that image.</summary>
+    public const string DescribesAnnotation = "dev.pkg2d.describes";
+
+    /// <summary>The artifacts (an SBOM) whose subject is the manifest <paramref name="subject"/>, retained images' too.</summary>
+    public IReadOnlyList<OciReferrer> ReferrersOf(Digest subject) => _referrers.GetValueOrDefault(subject) ?? [];
 
     public Layout(params LayoutEntry[] entries) : this((IEnumerable<LayoutEntry>)entries)
     {

@@ -102,6 +102,11 @@ public sealed class LayoutVerifier
         var what = $"manifest {descriptor.Digest}";
         if (Parse(() => Manifest.Parse(bytes, what)) is not { } manifest)
             return;
+        if (manifest.ArtifactType is not null)
+        {
+            await VisitArtifactAsync(manifest, what, cancellationToken).ConfigureAwait(false);
+            return;
+        }
         if (manifest.Config.MediaType is not (MediaTypes.OciConfig or MediaTypes.DockerConfig))
             _problems.Add($"{what}: config media type '{manifest.Config.MediaType}' is not an image config");
         if (await ReadJsonBlobAsync(manifest.Config, what, cancellationToken).ConfigureAwait(false) is not { } configBytes)
@@ -127,6 +132,15 @@ public sealed class LayoutVerifier
             if (diffId is { } actual && actual != config.DiffIds[i])
                 _problems.Add($"{what}: layer {layer.Digest} decompresses to {actual}, but diff_id {i} is {config.DiffIds[i]}");
         }
+    }
+
+    /// <summary>An artifact that refers to an image (an SBOM): its config and blobs are there as declared, and so is its subject.</summary>
+    private async Task VisitArtifactAsync(Manifest manifest, string what, CancellationToken cancellationToken)
+    {
+        foreach (var blob in manifest.Layers.Prepend(manifest.Config))
+            await ReadJsonBlobAsync(blob, what, cancellationToken).ConfigureAwait(false);
+        if (manifest.Subject is { } subject && OpenBlob(subject, $"{what}: subject") is { } file)
+            file.Dispose();
     }
 
     /// <summary>Checks a layer's size and digest and returns the digest of its tar, hashing the file in one pass.</summary>

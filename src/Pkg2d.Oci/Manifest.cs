@@ -2,22 +2,36 @@ using System.Text.Json;
 
 namespace Pkg2d.Oci;
 
-/// <summary>An OCI image manifest: schemaVersion 2, mediaType, config, layers, annotations (in that order).</summary>
+/// <summary>
+/// An OCI image manifest: schemaVersion 2, mediaType, artifactType, config, layers, subject, annotations (in that
+/// order; artifactType and subject only for an artifact that refers to another manifest, OCI 1.1).
+/// </summary>
 public sealed record Manifest(Descriptor Config, IReadOnlyList<Descriptor> Layers)
 {
     public IReadOnlyDictionary<string, string>? Annotations { get; init; }
+
+    public string? ArtifactType { get; init; }
+
+    /// <summary>The manifest this one refers to (it is listed among that manifest's referrers).</summary>
+    public Descriptor? Subject { get; init; }
 
     public byte[] ToJson() => CanonicalJson.Write(writer =>
     {
         writer.WriteStartObject();
         writer.WriteNumber("schemaVersion", 2);
         writer.WriteString("mediaType", MediaTypes.OciManifest);
+        CanonicalJson.WriteOptional(writer, "artifactType", ArtifactType);
         writer.WritePropertyName("config");
         Config.WriteTo(writer);
         writer.WriteStartArray("layers");
         foreach (var layer in Layers)
             layer.WriteTo(writer);
         writer.WriteEndArray();
+        if (Subject is { } subject)
+        {
+            writer.WritePropertyName("subject");
+            subject.WriteTo(writer);
+        }
         CanonicalJson.WriteMap(writer, "annotations", Annotations);
         writer.WriteEndObject();
     });
@@ -36,6 +50,8 @@ public sealed record Manifest(Descriptor Config, IReadOnlyList<Descriptor> Layer
             CanonicalJson.Array(root, "layers", what).Select(l => Descriptor.Read(l, what)).ToArray())
         {
             Annotations = CanonicalJson.OptionalMap(root, "annotations"),
+            ArtifactType = CanonicalJson.OptionalString(root, "artifactType"),
+            Subject = root.TryGetProperty("subject", out var subject) ? Descriptor.Read(subject, what) : null,
         };
     }
 

@@ -10,6 +10,21 @@ public interface IOciArtifact
     IEnumerable<IBlob> Blobs { get; }
 }
 
+public static class OciArtifacts
+{
+    /// <summary>The artifacts that refer to an image or to one of an index's images.</summary>
+    public static IEnumerable<OciReferrer> Referrers(this IOciArtifact artifact) => artifact switch
+    {
+        OciImage image => image.Referrers,
+        OciImageIndex index => index.Images.SelectMany(i => i.Referrers),
+        _ => [],
+    };
+
+    /// <summary>The artifact's blobs, then those of the artifacts that refer to it.</summary>
+    public static IEnumerable<IBlob> BlobsWithReferrers(this IOciArtifact artifact) =>
+        artifact.Blobs.Concat(artifact.Referrers().SelectMany(r => r.Blobs));
+}
+
 /// <summary>A single-platform image: manifest blob + config blob + layer blobs.</summary>
 public sealed class OciImage : IOciArtifact
 {
@@ -36,6 +51,25 @@ public sealed class OciImage : IOciArtifact
         Descriptor = ManifestBlob.Descriptor with { Platform = config.Platform };
     }
 
+    private OciImage(OciImage image, IReadOnlyList<OciReferrer> referrers)
+    {
+        Config = image.Config;
+        Layers = image.Layers;
+        ConfigBlob = image.ConfigBlob;
+        Manifest = image.Manifest;
+        ManifestBlob = image.ManifestBlob;
+        Descriptor = image.Descriptor;
+        Referrers = referrers;
+    }
+
+    /// <summary>This image with artifacts that refer to it (an SBOM); the image's own bytes do not change.</summary>
+    public OciImage WithReferrers(IReadOnlyList<OciReferrer> referrers)
+    {
+        if (referrers.FirstOrDefault(r => r.Subject.Digest != Descriptor.Digest) is { } other)
+            throw new ArgumentException($"artifact {other.Descriptor.Digest} refers to {other.Subject.Digest}, not to this image {Descriptor.Digest}", nameof(referrers));
+        return new OciImage(this, referrers);
+    }
+
     public ImageConfig Config { get; }
     public IReadOnlyList<ILayer> Layers { get; }
     public Manifest Manifest { get; }
@@ -45,6 +79,9 @@ public sealed class OciImage : IOciArtifact
 
     /// <summary>The manifest's descriptor, carrying the image's platform.</summary>
     public Descriptor Descriptor { get; }
+
+    /// <summary>Artifacts whose subject is this image; not among <see cref="Blobs"/>: a layout or registry lists them apart.</summary>
+    public IReadOnlyList<OciReferrer> Referrers { get; } = [];
 
     public IEnumerable<IBlob> Blobs => [ManifestBlob, ConfigBlob, .. Layers];
 }

@@ -25,6 +25,7 @@ var root = new RootCommand("pkg2d: Alpine packages as OCI images, verified from 
     ExportCommand.Create(common),
     LockCommand.Create(common),
     PushCommand.Create(common),
+    SbomCommand.Create(common),
     ServeCommand.Create(common),
 };
 return await Cli.InvokeAsync(root, args);

@@ -113,8 +113,9 @@ public class CliTests
         Assert.True(exit == 0, error);
         Assert.Contains("2 image(s)", error);
         var refs = JsonDocument.Parse(File.ReadAllBytes(dir.Combine("layout", "index.json"))).RootElement.GetProperty("manifests")
-            .EnumerateArray().Select(m => m.GetProperty("annotations").GetProperty("org.opencontainers.image.ref.name").GetString());
-        Assert.Equal(["base", "musl"], refs);
+            .EnumerateArray().Select(m => IndexJson.RefName(m) ?? m.GetProperty("artifactType").GetString()!).ToArray();
+        // The images by name, then their SBOMs.
+        Assert.Equal(["base", "musl", "application/spdx+json", "application/spdx+json"], refs);
     }
 
     [FixtureFact]

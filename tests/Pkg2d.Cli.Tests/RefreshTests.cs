@@ -278,7 +278,7 @@ public sealed class RefreshTests : IDisposable
     {
         using var index = JsonDocument.Parse(File.ReadAllBytes(indexJson));
         return index.RootElement.GetProperty("manifests").EnumerateArray()
-            .Single(m => m.GetProperty("annotations").GetProperty("org.opencontainers.image.ref.name").GetString() == refName)
+            .Single(m => IndexJson.RefName(m) == refName)
             .GetProperty("digest").GetString()!;
     }
 

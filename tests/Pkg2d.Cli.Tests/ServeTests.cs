@@ -32,7 +32,7 @@ public sealed class ServeTests : IDisposable
     {
         var index = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(layout, "index.json"))).RootElement;
         var manifestDigest = index.GetProperty("manifests").EnumerateArray()
-            .Single(m => m.GetProperty("annotations").GetProperty("org.opencontainers.image.ref.name").GetString() == reference)
+            .Single(m => IndexJson.RefName(m) == reference)
             .GetProperty("digest").GetString()!;
         var manifest = JsonDocument.Parse(File.ReadAllBytes(BlobPath(layout, manifestDigest))).RootElement;
         yield return ("manifest", manifestDigest, new FileInfo(BlobPath(layout, manifestDigest)).Length);

@@ -33,8 +33,10 @@ public interface IPushProgress
 /// <summary>
 /// Pushes images to one registry so that it stores exactly their digests: every blob a manifest references first
 /// (skipped when the repository has it, mounted when another repository of this push has it), then the manifests
-/// with their own bytes; for an image index, its images by digest and then the index by tag. Failures name the
-/// registry, the repository and the step.
+/// with their own bytes; for an image index, its images by digest and then the index by tag. The artifacts that
+/// refer to an image (its SBOM) follow it by digest; a registry without the referrers API gets them listed in the
+/// referrers tag schema's index too (tag `sha256-HEX` of the image's digest). Failures name the registry, the
+/// repository and the step.
 /// </summary>
 public sealed class ImagePusher(RegistryClient client, IPushProgress? progress = null)
 {
@@ -78,6 +80,27 @@ public sealed class ImagePusher(RegistryClient client, IPushProgress? progress =
         foreach (var blob in image.Layers.Append<IBlob>(image.ConfigBlob))
             await PushBlobAsync(repository, blob, cancellationToken).ConfigureAwait(false);
         await PushManifestAsync(repository, image.ManifestBlob, reference, cancellationToken).ConfigureAwait(false);
+        foreach (var referrer in image.Referrers)
+            await PushReferrerAsync(repository, referrer, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task PushReferrerAsync(string repository, OciReferrer referrer, CancellationToken cancellationToken)
+    {
+        foreach (var blob in referrer.Blobs.Skip(1))
+            await PushBlobAsync(repository, blob, cancellationToken).ConfigureAwait(false);
+        var indexed = await PushManifestAsync(repository, referrer.ManifestBlob, referrer.Descriptor.Digest.ToString(), cancellationToken).ConfigureAwait(false);
+        if (indexed != false)
+            return;
+        // The registry keeps no referrers index of its own (or had the manifest already): the tag schema's index, as
+        // the distribution spec says clients keep it. Written only when it lacks this artifact.
+        var tag = $"{Digest.Algorithm}-{referrer.Subject.Digest.Hex}";
+        var existing = await Step(repository, $"reading the referrers of {referrer.Subject.Digest} (tag {tag})",
+            () => client.GetManifestAsync(repository, tag, MediaTypes.OciIndex, cancellationToken)).ConfigureAwait(false);
+        var listed = existing is null ? [] : ImageIndex.Parse(existing, $"{client.Registry}/{repository}:{tag}").Manifests;
+        if (listed.Any(d => d.Digest == referrer.Descriptor.Digest))
+            return;
+        var index = new ImageIndex([.. listed, referrer.Descriptor]);
+        await PushManifestAsync(repository, new MemoryBlob(MediaTypes.OciIndex, index.ToJson()), tag, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task PushBlobAsync(string repository, IBlob blob, CancellationToken cancellationToken)
@@ -114,27 +137,27 @@ public sealed class ImagePusher(RegistryClient client, IPushProgress? progress =
         Done(repository, descriptor, BlobOutcome.Uploaded);
     }
 
-    private async Task PushManifestAsync(string repository, MemoryBlob manifest, string reference, CancellationToken cancellationToken)
+    /// <returns>Whether the registry indexed the manifest's subject (`OCI-Subject`); null when the manifest was there already.</returns>
+    private async Task<bool?> PushManifestAsync(string repository, MemoryBlob manifest, string reference, CancellationToken cancellationToken)
     {
         var descriptor = manifest.Descriptor;
         var byDigest = reference == descriptor.Digest.ToString();
         var stored = await Step(repository, $"checking manifest {reference}",
             () => client.ManifestDigestAsync(repository, reference, descriptor.MediaType, cancellationToken)).ConfigureAwait(false);
         var skipped = stored == descriptor.Digest;
+        bool? indexed = null;
         if (skipped)
         {
             _manifestsSkipped++;
         }
         else
         {
-            await Step(repository, byDigest ? $"pushing manifest {descriptor.Digest}" : $"pushing manifest {descriptor.Digest} as tag {reference}", async () =>
-            {
-                await client.PutManifestAsync(repository, reference, manifest, cancellationToken).ConfigureAwait(false);
-                return true;
-            }).ConfigureAwait(false);
+            indexed = await Step(repository, byDigest ? $"pushing manifest {descriptor.Digest}" : $"pushing manifest {descriptor.Digest} as tag {reference}",
+                () => client.PutManifestAsync(repository, reference, manifest, cancellationToken)).ConfigureAwait(false);
             _manifests++;
         }
         progress?.ManifestDone(repository, reference, descriptor, skipped);
+        return indexed;
     }
 
     private void Done(string repository, Descriptor blob, BlobOutcome outcome)

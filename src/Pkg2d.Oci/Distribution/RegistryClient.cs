@@ -177,8 +177,11 @@ public sealed class RegistryClient : IDisposable
         return ContentDigest(response);
     }
 
-    /// <summary>PUT /v2/REPO/manifests/REFERENCE with the manifest's exact bytes and media type; the registry must store that digest.</summary>
-    public async Task PutManifestAsync(string repository, string reference, MemoryBlob manifest, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// PUT /v2/REPO/manifests/REFERENCE with the manifest's exact bytes and media type; the registry must store that
+    /// digest. True when it says it indexed the manifest's subject for the referrers API (`OCI-Subject`).
+    /// </summary>
+    public async Task<bool> PutManifestAsync(string repository, string reference, MemoryBlob manifest, CancellationToken cancellationToken = default)
     {
         using var response = await SendAsync(() =>
         {
@@ -190,6 +193,38 @@ public sealed class RegistryClient : IDisposable
             throw await ErrorAsync(response, repository, cancellationToken).ConfigureAwait(false);
         if (ContentDigest(response) is { } stored && stored != manifest.Descriptor.Digest)
             throw new RegistryException($"the registry stored the manifest as {stored}, not {manifest.Descriptor.Digest}");
+        return response.Headers.Contains("OCI-Subject");
+    }
+
+    /// <summary>The most a manifest read back may hold (the distribution spec lets registries refuse more than 4 MiB).</summary>
+    public const int MaxManifestBytes = 4 << 20;
+
+    /// <summary>GET /v2/REPO/manifests/REFERENCE: the manifest's bytes, or null when the registry has none under it.</summary>
+    public async Task<byte[]?> GetManifestAsync(string repository, string reference, string mediaType, CancellationToken cancellationToken = default)
+    {
+        using var response = await SendAsync(() =>
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, Url($"{repository}/manifests/{reference}"));
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(mediaType));
+            return request;
+        }, repository, Pull(repository), cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+            return null;
+        if (response.StatusCode != HttpStatusCode.OK)
+            throw await ErrorAsync(response, repository, cancellationToken).ConfigureAwait(false);
+        if (response.Content.Headers.ContentLength > MaxManifestBytes)
+            throw new RegistryException($"the manifest {repository}:{reference} is larger than {MaxManifestBytes} bytes");
+        using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        using var bytes = new MemoryStream();
+        var buffer = new byte[81920];
+        int read;
+        while ((read = await body.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (bytes.Length + read > MaxManifestBytes)
+                throw new RegistryException($"the manifest {repository}:{reference} is larger than {MaxManifestBytes} bytes");
+            bytes.Write(buffer, 0, read);
+        }
+        return bytes.ToArray();
     }
 
     public void Dispose() => _http.Dispose();

@@ -25,7 +25,14 @@ internal sealed class Repository(string name, IOciArtifact? artifact, IReadOnlyL
     /// served here.
     /// </summary>
     public IBlob? Find(Digest digest) =>
-        (artifact is null ? retained : retained.Prepend(artifact)).SelectMany(a => a.Blobs).FirstOrDefault(b => b.Descriptor.Digest == digest);
+        Artifacts.SelectMany(a => a.BlobsWithReferrers()).FirstOrDefault(b => b.Descriptor.Digest == digest);
+
+    /// <summary>The artifacts (an SBOM) whose subject is the manifest <paramref name="subject"/>, each once, in digest order.</summary>
+    public IReadOnlyList<OciReferrer> ReferrersOf(Digest subject) =>
+        [.. Artifacts.SelectMany(a => a.Referrers()).Where(r => r.Subject.Digest == subject)
+            .DistinctBy(r => r.Descriptor.Digest).OrderBy(r => r.Descriptor.Digest.Hex, StringComparer.Ordinal)];
+
+    private IEnumerable<IOciArtifact> Artifacts => artifact is null ? retained : retained.Prepend(artifact);
 
     /// <summary>The repository of the layout entry named <paramref name="entry"/>, with what the layout retains under that name.</summary>
     public static Repository Of(string name, Layout layout, LayoutEntry entry) =>
@@ -58,7 +65,7 @@ internal sealed class RegistryContent(ILayoutProvider provider, ILogger<Registry
         if (digest is { } wanted)
         {
             var kept = root.Retained.Where(r => r.Name == name || r.Name == world).Select(r => r.Artifact).ToArray();
-            if (kept.Any(a => a.Blobs.Any(b => b.Descriptor.Digest == wanted)))
+            if (kept.Any(a => a.BlobsWithReferrers().Any(b => b.Descriptor.Digest == wanted)))
                 return new Repository(name, null, kept);
         }
         Layout? layout;

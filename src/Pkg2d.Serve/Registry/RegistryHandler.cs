@@ -21,9 +21,6 @@ internal sealed class RegistryHandler(RegistryContent content, BlobCache cache, 
     private const string OctetStream = "application/octet-stream";
     private const string Json = "application/json";
 
-    private static readonly byte[] EmptyReferrers =
-        """{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}"""u8.ToArray();
-
     private readonly SemaphoreSlim _slots = new(MaxConcurrentRequests);
 
     public async Task HandleAsync(HttpContext context)
@@ -120,7 +117,13 @@ internal sealed class RegistryHandler(RegistryContent content, BlobCache cache, 
             case Endpoint.Tags:
                 return await SendListAsync(context, "tags", repository.Name, repository.Tags, $"/v2/{repository.Name}/tags/list");
             default:
-                await SendAsync(context, MediaTypes.OciIndex, EmptyReferrers);
+                var referrers = repository.ReferrersOf(digest).Select(r => r.Descriptor);
+                if (context.Request.Query["artifactType"] is [{ } artifactType])
+                {
+                    referrers = referrers.Where(r => r.ArtifactType == artifactType);
+                    context.Response.Headers["OCI-Filters-Applied"] = "artifactType";
+                }
+                await SendAsync(context, MediaTypes.OciIndex, new ImageIndex([.. referrers]).ToJson());
                 return null;
         }
     }

@@ -44,6 +44,12 @@ internal sealed class ImageSelection(bool builds)
         DefaultValueFactory = _ => ImageAssembler.DefaultMaxLayers,
     };
 
+    private readonly Option<bool> _sbom = new("--sbom")
+    {
+        Description = "Attach each image's SPDX 2.3 document (its packages, licences, checksums and dependencies) as an OCI referrer.",
+        DefaultValueFactory = _ => true,
+    };
+
     private readonly Option<string?> _lock = new("--lock")
     {
         Description = "Build exactly the packages of this lock file (pkg2d lock) instead of resolving: no index is read.",
@@ -58,6 +64,7 @@ internal sealed class ImageSelection(bool builds)
         if (builds)
         {
             command.Options.Add(_maxLayers);
+            command.Options.Add(_sbom);
             command.Options.Add(_lock);
         }
         command.Arguments.Add(_images);
@@ -85,7 +92,12 @@ internal sealed class ImageSelection(bool builds)
                 ? given.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 : ImageSpec.DefaultBase,
             Repositories = common.Read(result),
-            Image = new ImageOptions { MaxLayers = builds ? result.GetValue(_maxLayers) : ImageAssembler.DefaultMaxLayers, Created = Cli.SourceDateEpoch() },
+            Image = new ImageOptions
+            {
+                MaxLayers = builds ? result.GetValue(_maxLayers) : ImageAssembler.DefaultMaxLayers,
+                Created = Cli.SourceDateEpoch(),
+                Sbom = builds && result.GetValue(_sbom),
+            },
             Settings = _settings.Read(result),
             Lock = builds && result.GetValue(_lock) is { } lockPath ? LockFile.Read(lockPath) : null,
         };

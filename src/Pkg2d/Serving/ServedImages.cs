@@ -67,12 +67,15 @@ internal sealed class ServedImages
     /// <summary>Every image served or retained, each once.</summary>
     public IEnumerable<ServedImage> All => Current.Concat(Retained.Select(r => r.Image)).Distinct();
 
-    /// <summary>A world's one-image layout (ref <c>latest</c>), retaining what the world was before; null when not built.</summary>
+    /// <summary>
+    /// A world's one-image layout (ref <c>latest</c>), retaining what the world was before; null when not built. Its
+    /// index.json names the image alone, so `oci:/mnt/pkg2/WORLD` needs no reference; its SBOM's blobs are there.
+    /// </summary>
     public Layout? WorldLayout(string world) =>
         Worlds.TryGetValue(world, out var image)
             ? _worldLayouts.GetOrAdd(world, w => new Layout(
                 [new LayoutEntry(Latest, image.Image)],
-                Retained.Where(r => r.Name == w).Select(r => new LayoutEntry(Latest, r.Image.Image))))
+                Retained.Where(r => r.Name == w).Select(r => new LayoutEntry(Latest, r.Image.Image)), listReferrers: false))
             : null;
 
     public ServedImages With(
