@@ -137,8 +137,9 @@ public sealed class LayoutVerifier
     /// <summary>An artifact that refers to an image (an SBOM): its config and blobs are there as declared, and so is its subject.</summary>
     private async Task VisitArtifactAsync(Manifest manifest, string what, CancellationToken cancellationToken)
     {
-        foreach (var blob in manifest.Layers.Prepend(manifest.Config))
-            await ReadJsonBlobAsync(blob, what, cancellationToken).ConfigureAwait(false);
+        await ReadJsonBlobAsync(manifest.Config, what, cancellationToken).ConfigureAwait(false);
+        foreach (var blob in manifest.Layers)
+            await CheckLayerAsync(blob, what, cancellationToken).ConfigureAwait(false);
         if (manifest.Subject is { } subject && OpenBlob(subject, $"{what}: subject") is { } file)
             file.Dispose();
     }

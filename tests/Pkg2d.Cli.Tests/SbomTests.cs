@@ -100,6 +100,21 @@ public sealed class SbomTests : IDisposable
         var missing = Pkg2d(["sbom", "--from", _dir.Combine("bare"), "web"]);
         Assert.Equal(1, missing.ExitCode);
         Assert.Contains("has no SBOM", missing.Errors);
+
+        // A layout whose document was changed, or whose blob is a link to a device, is an error, never other bytes.
+        var document = Json(File.ReadAllBytes(_dir.Combine("web.spdx.json")));
+        var digest = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(_dir.Combine("web.spdx.json"))));
+        var blob = Path.Combine(_dir.Combine("warm"), "blobs", "sha256", digest[7..]);
+        Assert.Equal("web", document.GetProperty("name").GetString());
+        File.WriteAllText(blob, File.ReadAllText(blob).Replace("\"web\"", "\"wub\""));
+        var tampered = Pkg2d(["sbom", "--from", _dir.Combine("warm"), "web"]);
+        Assert.Equal(1, tampered.ExitCode);
+        Assert.Contains($"blob {digest} does not hold what its digest and size", tampered.Errors);
+        File.Delete(blob);
+        File.CreateSymbolicLink(blob, "/dev/zero");
+        var device = Pkg2d(["sbom", "--from", _dir.Combine("warm"), "web"]);
+        Assert.Equal(1, device.ExitCode);
+        Assert.Contains("is not a regular file", device.Errors);
     }
 
     [FixtureFact]

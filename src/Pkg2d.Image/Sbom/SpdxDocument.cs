@@ -145,7 +145,6 @@ public static class SpdxDocument
         json.WriteString("SPDXID", package.Id);
         json.WriteString("name", entry.Name);
         json.WriteString("versionInfo", entry.Version);
-        json.WriteString("packageFileName", entry.FileName);
         var agent = Agent(entry.Maintainer);
         json.WriteString("supplier", agent);
         json.WriteString("originator", agent);

@@ -88,15 +88,27 @@ public sealed class ImagePusher(RegistryClient client, IPushProgress? progress =
     {
         foreach (var blob in referrer.Blobs.Skip(1))
             await PushBlobAsync(repository, blob, cancellationToken).ConfigureAwait(false);
-        var indexed = await PushManifestAsync(repository, referrer.ManifestBlob, referrer.Descriptor.Digest.ToString(), cancellationToken).ConfigureAwait(false);
-        if (indexed != false)
+        var subject = referrer.Subject.Digest;
+        var indexed = await PushManifestAsync(repository, referrer.ManifestBlob, referrer.Descriptor.Digest.ToString(), cancellationToken).ConfigureAwait(false)
+            // Stored before: whether the registry lists it by itself is what its referrers API says.
+            ?? await Step(repository, $"asking for the referrers of {subject}",
+                () => client.HasReferrersApiAsync(repository, subject, cancellationToken)).ConfigureAwait(false);
+        if (indexed)
             return;
-        // The registry keeps no referrers index of its own (or had the manifest already): the tag schema's index, as
-        // the distribution spec says clients keep it. Written only when it lacks this artifact.
-        var tag = $"{Digest.Algorithm}-{referrer.Subject.Digest.Hex}";
-        var existing = await Step(repository, $"reading the referrers of {referrer.Subject.Digest} (tag {tag})",
+        // The registry keeps no referrers index of its own: the tag schema's index, as the distribution spec says
+        // clients keep it. Written only when it lacks this artifact.
+        var tag = $"{Digest.Algorithm}-{subject.Hex}";
+        var existing = await Step(repository, $"reading the referrers of {subject} (tag {tag})",
             () => client.GetManifestAsync(repository, tag, MediaTypes.OciIndex, cancellationToken)).ConfigureAwait(false);
-        var listed = existing is null ? [] : ImageIndex.Parse(existing, $"{client.Registry}/{repository}:{tag}").Manifests;
+        IReadOnlyList<Descriptor> listed;
+        try
+        {
+            listed = existing is null ? [] : ImageIndex.Parse(existing, $"tag {tag}").Manifests;
+        }
+        catch (InvalidDataException e)
+        {
+            throw new RegistryException($"push {client.Registry}/{repository}: reading the referrers of {subject}: {e.Message}");
+        }
         if (listed.Any(d => d.Digest == referrer.Descriptor.Digest))
             return;
         var index = new ImageIndex([.. listed, referrer.Descriptor]);

@@ -196,6 +196,22 @@ public sealed class RegistryClient : IDisposable
         return response.Headers.Contains("OCI-Subject");
     }
 
+    /// <summary>GET /v2/REPO/referrers/DIGEST: whether the registry answers the referrers API (200) or not (404).</summary>
+    public async Task<bool> HasReferrersApiAsync(string repository, Digest subject, CancellationToken cancellationToken = default)
+    {
+        using var response = await SendAsync(() =>
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, Url($"{repository}/referrers/{subject}"));
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(MediaTypes.OciIndex));
+            return request;
+        }, repository, Pull(repository), cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+            return false;
+        if (response.StatusCode != HttpStatusCode.OK)
+            throw await ErrorAsync(response, repository, cancellationToken).ConfigureAwait(false);
+        return response.Content.Headers.ContentType?.MediaType == MediaTypes.OciIndex;
+    }
+
     /// <summary>The most a manifest read back may hold (the distribution spec lets registries refuse more than 4 MiB).</summary>
     public const int MaxManifestBytes = 4 << 20;
 

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Formats.Tar;
 using Pkg2d.Image.Publish;
 using Pkg2d.Image.Sbom;
 using Pkg2d.Oci;
@@ -12,8 +11,11 @@ namespace Pkg2d.Commands;
 /// </summary>
 internal static class SbomCommand
 {
-    /// <summary>Manifests and SPDX documents read from an archive are held in memory; no such blob is near this.</summary>
+    /// <summary>The most an SBOM document read back may hold (one of a few thousand packages is a few MiB).</summary>
     private const long MaxBlobBytes = 64L << 20;
+
+    /// <summary>The most an image index or a manifest read back may hold.</summary>
+    private const long MaxManifestBytes = 4L << 20;
 
     public static Command Create(CommonOptions common)
     {
@@ -62,52 +64,28 @@ internal static class SbomCommand
         return command;
     }
 
-    /// <summary>The document from a layout folder or an oci-archive.</summary>
+    /// <summary>The document from a layout folder or an oci-archive, every blob read checked against its descriptor.</summary>
     private static byte[] Read(string source, string name, IReadOnlyList<string> arches)
     {
-        if (Directory.Exists(source))
-        {
-            return Document(source, name, arches, File.ReadAllBytes(Path.Combine(source, "index.json")),
-                digest => File.ReadAllBytes(Path.Combine(source, Layout.BlobPath(digest))));
-        }
-        if (!File.Exists(source))
-            throw new FileNotFoundException($"{source} is neither an OCI layout folder nor an oci-archive");
-        // An archive is read once; its small blobs (manifests, indexes, documents) are kept, layers skipped.
-        var blobs = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        using (var file = File.OpenRead(source))
-        using (var reader = new TarReader(file))
-        {
-            while (reader.GetNextEntry() is { } entry)
-            {
-                if (entry.DataStream is { } data && entry.Length <= MaxBlobBytes && entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile)
-                {
-                    using var bytes = new MemoryStream();
-                    data.CopyTo(bytes);
-                    blobs[entry.Name.TrimStart('.', '/')] = bytes.ToArray();
-                }
-            }
-        }
-        return Document(source, name, arches,
-            blobs.GetValueOrDefault("index.json") ?? throw new InvalidDataException($"{source}: no index.json: not an oci-archive"),
-            digest => blobs.GetValueOrDefault(Layout.BlobPath(digest)) ?? throw new InvalidDataException($"{source}: no blob {digest}"));
-    }
-
-    private static byte[] Document(string source, string name, IReadOnlyList<string> arches, byte[] indexJson, Func<Digest, byte[]> blob)
-    {
-        var index = ImageIndex.Parse(indexJson, $"{source}: index.json");
+        StoredLayout layout = Directory.Exists(source) ? new FolderLayout(source)
+            : File.Exists(source) ? new ArchiveLayout(source)
+            : throw new FileNotFoundException($"{source} is neither an OCI layout folder nor an oci-archive");
+        var index = ImageIndex.Parse(layout.IndexJson(), $"{source}: index.json");
         var entry = index.Manifests.FirstOrDefault(m => m.Annotations?.GetValueOrDefault(AnnotationKeys.RefName) == name)
             ?? throw new ArgumentException($"{source} has no image '{name}'");
-        var manifest = entry;
-        if (MediaTypes.IsIndex(entry.MediaType))
+        var manifest = MediaTypes.IsIndex(entry.MediaType)
+            ? Platform(ImageIndex.Parse(layout.Blob(entry, MaxManifestBytes), $"{source}: {name}").Manifests, arches, $"{source}: {name}")
+            : entry;
+        foreach (var candidate in index.Manifests.Where(m => m.ArtifactType == ImageSbom.ArtifactType && MediaTypes.IsManifest(m.MediaType)))
         {
-            var platforms = ImageIndex.Parse(blob(entry.Digest), $"{source}: {name}").Manifests;
-            manifest = Platform(platforms, arches, $"{source}: {name}");
+            var artifact = Manifest.Parse(layout.Blob(candidate, MaxManifestBytes), $"{source}: {candidate.Digest}");
+            if (artifact.Subject?.Digest != manifest.Digest)
+                continue;
+            if (artifact.Layers is not [{ MediaType: MediaTypes.SpdxJson } document, ..])
+                throw new InvalidDataException($"{source}: the SBOM {candidate.Digest} of '{name}' holds no {MediaTypes.SpdxJson} document");
+            return layout.Blob(document, MaxBlobBytes);
         }
-        var sbom = index.Manifests.Where(m => m.ArtifactType == ImageSbom.ArtifactType)
-            .Select(m => Manifest.Parse(blob(m.Digest), $"{source}: {m.Digest}"))
-            .FirstOrDefault(m => m.Subject?.Digest == manifest.Digest)
-            ?? throw new ArgumentException($"{source}: image '{name}' ({manifest.Digest}) has no SBOM (exported with --sbom false?)");
-        return blob(sbom.Layers[0].Digest);
+        throw new ArgumentException($"{source}: image '{name}' ({manifest.Digest}) has no SBOM (exported with --sbom false?)");
     }
 
     private static byte[] Document(Layout layout, string name, IReadOnlyList<string> arches, string source)
