@@ -68,9 +68,14 @@ public sealed class RegistryContractTests
         // Another repository's manifest, and a blob that is not a manifest, are unknown here.
         await RegistryAssert.ErrorAsync(await registry.Client.GetAsync(Manifests("base", images.Tool.ManifestBlob.Descriptor.Digest.ToString())), 404, "MANIFEST_UNKNOWN");
         await RegistryAssert.ErrorAsync(await registry.Client.GetAsync(Manifests("base", images.Shared.Descriptor.Digest.ToString())), 404, "MANIFEST_UNKNOWN");
-        await RegistryAssert.ErrorAsync(await registry.Client.GetAsync(Manifests("base", "-bad")), 400, "TAG_INVALID");
-        await RegistryAssert.ErrorAsync(await registry.Client.GetAsync(Manifests("base", "sha256:abc")), 400, "DIGEST_INVALID");
-        await RegistryAssert.ErrorAsync(await registry.Client.GetAsync(Manifests("base", "md5:" + new string('0', 32))), 400, "DIGEST_INVALID");
+        // A reference that is neither a tag nor a digest is a manifest the registry does not have (the conformance
+        // suite's `.INVALID_MANIFEST_NAME`), for GET and HEAD alike.
+        await RegistryAssert.ErrorAsync(await registry.Client.GetAsync(Manifests("base", "-bad")), 404, "MANIFEST_UNKNOWN");
+        await RegistryAssert.ErrorAsync(await registry.Client.GetAsync(Manifests("base", ".INVALID_MANIFEST_NAME")), 404, "MANIFEST_UNKNOWN");
+        using (var invalidHead = await registry.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, Manifests("base", ".INVALID_MANIFEST_NAME"))))
+            Assert.Equal(404, (int)invalidHead.StatusCode);
+        await RegistryAssert.ErrorAsync(await registry.Client.GetAsync(Manifests("base", "sha256:abc")), 404, "MANIFEST_UNKNOWN");
+        await RegistryAssert.ErrorAsync(await registry.Client.GetAsync(Manifests("base", "md5:" + new string('0', 32))), 404, "MANIFEST_UNKNOWN");
         await RegistryAssert.ErrorAsync(await registry.Client.GetAsync(Manifests("nothing", "latest")), 404, "NAME_UNKNOWN");
         using var head = await registry.SendAsync(HttpMethod.Head, Manifests("nothing", "latest"));
         Assert.Equal(HttpStatusCode.NotFound, head.StatusCode);
@@ -151,7 +156,7 @@ public sealed class RegistryContractTests
         // Invalid input never reaches the provider.
         var asked = provider.Asked.Count;
         await RegistryAssert.ErrorAsync(await registry.Client.GetAsync(Manifests("Gcc", "latest")), 400, "NAME_INVALID");
-        await RegistryAssert.ErrorAsync(await registry.Client.GetAsync(Manifests("gcc", "latest!")), 400, "TAG_INVALID");
+        await RegistryAssert.ErrorAsync(await registry.Client.GetAsync(Manifests("gcc", "latest!")), 404, "MANIFEST_UNKNOWN");
         Assert.Equal(asked, provider.Asked.Count);
     }
 
@@ -233,7 +238,7 @@ public sealed class RegistryContractTests
         await RegistryAssert.ErrorAsync(await client.GetAsync(Manifests(string.Join('/', Enumerable.Repeat("a", 300)), "latest")), 400, "NAME_INVALID");
         await RegistryAssert.ErrorAsync(await client.GetAsync(Manifests("a//b", "latest")), 400, "NAME_INVALID");
         await RegistryAssert.ErrorAsync(await client.GetAsync(Manifests("a%2F..%2Fb", "latest")), 400, "NAME_INVALID");
-        await RegistryAssert.ErrorAsync(await client.GetAsync("/v2/base/manifests/latest%0A"), 400, "TAG_INVALID");
+        await RegistryAssert.ErrorAsync(await client.GetAsync("/v2/base/manifests/latest%0A"), 404, "MANIFEST_UNKNOWN");
         await RegistryAssert.ErrorAsync(await client.GetAsync("/v2/foo"), 404, "UNSUPPORTED");
         await RegistryAssert.ErrorAsync(await client.GetAsync("/etc/passwd"), 404, "UNSUPPORTED");
 

@@ -12,9 +12,6 @@ internal sealed record RegistryError(int Status, string Code, string Message, st
     public static RegistryError NameUnknown(string name) =>
         new(StatusCodes.Status404NotFound, "NAME_UNKNOWN", "repository name not known to registry", name);
 
-    public static RegistryError TagInvalid(string tag) =>
-        new(StatusCodes.Status400BadRequest, "TAG_INVALID", "manifest tag did not match URI", Shorten(tag));
-
     public static RegistryError DigestInvalid(string digest) =>
         new(StatusCodes.Status400BadRequest, "DIGEST_INVALID", "provided digest did not match uploaded content", Shorten(digest));
 

@@ -84,10 +84,10 @@ internal sealed class RegistryHandler(RegistryContent content, BlobCache cache, 
             return RegistryError.NameInvalid(route.Name);
         var digest = default(Digest);
         var isTag = route.Endpoint == Endpoint.Manifest && RegistryRoute.IsValidTag(route.Reference);
+        // A manifest reference that is neither a tag nor a digest names nothing served here: 404, as the distribution
+        // spec's conformance suite expects (a blob's or a referrers' digest stays a 400).
         if ((route.Endpoint is Endpoint.Manifest or Endpoint.Blob or Endpoint.Referrers) && !isTag && !Digest.TryParse(route.Reference, out digest))
-            return route.Endpoint == Endpoint.Manifest && !route.Reference.Contains(':')
-                ? RegistryError.TagInvalid(route.Reference)
-                : RegistryError.DigestInvalid(route.Reference);
+            return route.Endpoint == Endpoint.Manifest ? RegistryError.ManifestUnknown(route.Reference) : RegistryError.DigestInvalid(route.Reference);
 
         Repository? repository;
         try
@@ -118,8 +118,10 @@ internal sealed class RegistryHandler(RegistryContent content, BlobCache cache, 
                 return await SendListAsync(context, "tags", repository.Name, repository.Tags, $"/v2/{repository.Name}/tags/list");
             default:
                 var referrers = repository.ReferrersOf(digest).Select(r => r.Descriptor);
-                if (context.Request.Query["artifactType"] is [{ } artifactType])
+                if (context.Request.Query["artifactType"] is [{ } query])
                 {
+                    // A `+` left unencoded (application/spdx+json) arrives as a space; no media type holds one.
+                    var artifactType = query.Replace(' ', '+');
                     referrers = referrers.Where(r => r.ArtifactType == artifactType);
                     context.Response.Headers["OCI-Filters-Applied"] = "artifactType";
                 }
