@@ -172,7 +172,10 @@ public sealed class FuseMount : IAsyncDisposable
             Native.close(theirs);
             theirs = -1;
             if (exitCode != 0)
-                throw new IOException($"{options.FusermountPath} could not mount {mountPoint} (exit {exitCode}): {errors.Trim()}");
+                throw new IOException($"{options.FusermountPath} could not mount {mountPoint} (exit {exitCode}): {errors.Trim()}"
+                    + (options.AllowOther && errors.Contains("user_allow_other", StringComparison.Ordinal)
+                        ? "; to let other users read the mount, add the line user_allow_other to /etc/fuse.conf, or serve it to yourself only with --allow-other false"
+                        : ""));
             var fd = Native.ReceiveDescriptor(ours);
             if (fd < 0)
                 throw new IOException($"{options.FusermountPath} mounted {mountPoint} but sent no /dev/fuse descriptor");

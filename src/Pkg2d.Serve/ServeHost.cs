@@ -43,12 +43,15 @@ public static class ServeHost
     /// SIGTERM and SIGINT stop the host gracefully (unmount, exit 0); SIGHUP refreshes a refreshing provider (see
     /// <see cref="RefreshService"/>). Run it with <c>builder.Build().RunAsync()</c>.
     /// </summary>
+    /// <param name="defaults">Settings below everything else (`pkg2d:CacheDirectory` for the user running it).</param>
     /// <exception cref="FormatException">A configuration value does not parse, or there is nothing to serve.</exception>
-    public static HostApplicationBuilder CreateBuilder(string[] args, string? configFile, Func<IServiceProvider, ILayoutProvider> provider)
+    public static HostApplicationBuilder CreateBuilder(string[] args, string? configFile, Func<IServiceProvider, ILayoutProvider> provider,
+        IReadOnlyDictionary<string, string?>? defaults = null)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         var (switches, lists, rest) = SplitArguments(args);
         builder.Configuration
+            .AddInMemoryCollection(defaults ?? new Dictionary<string, string?>())
             .AddJsonFile(Path.GetFullPath(configFile ?? DefaultConfigFile), optional: configFile is null, reloadOnChange: false)
             .AddInMemoryCollection(FromEnvironment(Environment.GetEnvironmentVariables()))
             .AddInMemoryCollection(switches)
@@ -67,6 +70,9 @@ public static class ServeHost
         // ASP.NET Core logs two lines per request at Information: that doubles a manifest HEAD's cost and fills the
         // journal. Its warnings stay; Debug and Trace show everything.
         builder.Logging.AddFilter("Microsoft.AspNetCore", options.LogLevel < LogLevel.Information ? options.LogLevel : LogLevel.Warning);
+        // A start that fails is reported once, as one line, by the command; the host's own report of it carries a
+        // stack trace, which only Debug shows.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting", options.LogLevel <= LogLevel.Debug ? options.LogLevel : LogLevel.None);
         if (underSystemd || Environment.GetEnvironmentVariable("JOURNAL_STREAM") is not null)
             builder.Logging.AddConsole(o => o.FormatterName = ConsoleFormatterNames.Systemd);
         else

@@ -32,13 +32,17 @@ public sealed record ServeOptions
     /// <summary>PEM private key of <see cref="TlsCertificate"/>.</summary>
     public string? TlsKey { get; init; }
 
+    /// <summary>The daemon's cache; `pkg2d serve` gives every user's default below the configuration (see <see cref="ServeHost.CreateBuilder"/>).</summary>
     public string CacheDirectory { get; init; } = "/var/cache/pkg2d";
 
     /// <summary>The blob cache's limit in bytes (configured as e.g. <c>10G</c> or <c>512M</c>, see <see cref="ByteSize"/>).</summary>
     public long CacheSize { get; init; } = 10L << 30;
 
-    /// <summary>Whether users other than root may read the mount.</summary>
-    public bool AllowOther { get; init; } = true;
+    /// <summary>
+    /// Whether users other than the one mounting may read the mount: by default yes for root (a system daemon), no
+    /// for anyone else, whom fusermount3 allows it only with `user_allow_other` in /etc/fuse.conf.
+    /// </summary>
+    public bool AllowOther { get; init; } = Environment.IsPrivilegedProcess;
 
     /// <summary>The images to serve at the top level, as the layout provider understands them.</summary>
     public IReadOnlyList<string> Images { get; init; } = [];

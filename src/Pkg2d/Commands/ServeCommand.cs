@@ -36,7 +36,7 @@ internal static class ServeCommand
         {
             Description = "An image file (YAML or JSON, as export takes it): its images are served at the top level beside the others.",
         };
-        var allowOther = new Option<bool?>("--allow-other") { Description = "Let other users read the mount (default true)." };
+        var allowOther = new Option<bool?>("--allow-other") { Description = "Let other users read the mount (default: true as root; false otherwise, where true needs user_allow_other in /etc/fuse.conf)." };
         var onDemand = new Option<bool?>("--on-demand")
         {
             Description = "Build an image for any name looked up, /<world>/ (default true); false serves only configured and remembered images.",
@@ -127,7 +127,7 @@ internal static class ServeCommand
                     services.GetRequiredService<ILogger<EngineLayoutProvider>>());
                 provider.InitializeAsync(configured, CancellationToken.None).GetAwaiter().GetResult();
                 return provider;
-            });
+            }, new Dictionary<string, string?> { [$"{ServeOptions.SectionName}:{nameof(ServeOptions.CacheDirectory)}"] = PackageCache.DefaultDirectory() });
             await builder.Build().RunAsync();
             return Environment.ExitCode;
         });
