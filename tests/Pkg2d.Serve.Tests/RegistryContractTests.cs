@@ -242,10 +242,26 @@ public sealed class RegistryContractTests
         await RegistryAssert.ErrorAsync(await client.GetAsync("/v2/foo"), 404, "UNSUPPORTED");
         await RegistryAssert.ErrorAsync(await client.GetAsync("/etc/passwd"), 404, "UNSUPPORTED");
 
-        // Raw requests the HTTP client would not send: dot segments, a huge header, a huge request line.
-        Assert.StartsWith("HTTP/1.1 4", await RawAsync(registry.Address, "GET /v2/../../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n"));
-        Assert.StartsWith("HTTP/1.1 431", await RawAsync(registry.Address, $"GET /v2/ HTTP/1.1\r\nHost: x\r\nX-Big: {new string('x', 64 * 1024)}\r\n\r\n"));
-        Assert.StartsWith("HTTP/1.1 414", await RawAsync(registry.Address, $"GET /v2/{new string('a', 16 * 1024)}/tags/list HTTP/1.1\r\nHost: x\r\n\r\n"));
+        // Raw requests the HTTP client would not send: dot segments, a huge header, a huge request line, a NUL in the
+        // path, a malformed header, and one after a good request on the same connection. Those Kestrel refuses itself
+        // get the JSON error body too.
+        Assert.StartsWith("HTTP/1.1 4", await RawAsync(registry.Address, "GET /v2/../../../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+        foreach (var (raw, status) in new[]
+        {
+            ($"GET /v2/ HTTP/1.1\r\nHost: x\r\nX-Big: {new string('x', 64 * 1024)}\r\n\r\n", "431"),
+            ($"GET /v2/{new string('a', 16 * 1024)}/tags/list HTTP/1.1\r\nHost: x\r\n\r\n", "414"),
+            ("GET /v2/%00/manifests/latest HTTP/1.1\r\nHost: x\r\n\r\n", "400"),
+            ("GET /v2/ HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n", "400"),
+            ("GET /v2/ HTTP/1.1\r\nHost: x\r\n\r\nGET /v2/%00 HTTP/1.1\r\nHost: x\r\n\r\n", "400"),
+        })
+        {
+            var answer = await RawAsync(registry.Address, raw);
+            var last = answer[answer.LastIndexOf("HTTP/1.1 ", StringComparison.Ordinal)..];
+            Assert.StartsWith($"HTTP/1.1 {status}", last);
+            Assert.Contains("Content-Type: application/json\r\n", last);
+            var body = last[(last.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..];
+            Assert.Equal("UNSUPPORTED", JsonDocument.Parse(body).RootElement.GetProperty("errors")[0].GetProperty("code").GetString());
+        }
 
         // Clients that stall halfway through their headers do not keep others out.
         var stalled = new List<TcpClient>();
@@ -300,6 +316,7 @@ public sealed class RegistryContractTests
         var stream = socket.GetStream();
         await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
         using var reader = new StreamReader(stream, Encoding.ASCII);
-        return await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)) ?? "";
+        // Everything until the registry closes the connection (the requests here end theirs).
+        return await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10));
     }
 }

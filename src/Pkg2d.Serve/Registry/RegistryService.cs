@@ -56,6 +56,8 @@ internal sealed class RegistryService : IHostedService, IAsyncDisposable
                     listen.Protocols = certificate is null ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
                     if (certificate is not null)
                         listen.UseHttps(certificate);
+                    // After TLS, so it sees what Kestrel writes before encryption.
+                    RejectionBodies.UseOn(listen);
                 });
             }
         });
