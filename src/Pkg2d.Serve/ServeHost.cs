@@ -48,7 +48,8 @@ public static class ServeHost
     public static HostApplicationBuilder CreateBuilder(string[] args, string? configFile, Func<IServiceProvider, ILayoutProvider> provider,
         IReadOnlyDictionary<string, string?>? defaults = null)
     {
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        // The daemon reads no file relative to its working directory, which may be one its user cannot read.
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = "/" });
         var (switches, lists, rest) = SplitArguments(args);
         builder.Configuration
             .AddInMemoryCollection(defaults ?? new Dictionary<string, string?>())

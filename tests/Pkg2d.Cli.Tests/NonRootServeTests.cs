@@ -39,6 +39,7 @@ public sealed class NonRootServeTests : IDisposable
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            WorkingDirectory = _home,
         };
         start.Environment["HOME"] = _home;
         start.Environment.Remove("XDG_CACHE_HOME");

@@ -38,7 +38,7 @@ internal sealed class RegistryService : IHostedService, IAsyncDisposable
         var certificate = _options.TlsCertificate is { } cert
             ? X509Certificate2.CreateFromPemFile(cert, _options.TlsKey)
             : null;
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = "/" });
         builder.Services.AddSingleton(_loggerFactory);
         // The daemon's host owns signals and the process lifetime; this one only follows StartAsync and StopAsync.
         builder.Services.AddSingleton<IHostLifetime, FollowingLifetime>();
