@@ -68,7 +68,7 @@ public static class ApkDataTar
     /// <summary>Yields every entry except the archive root itself; <paramref name="source"/> names the package in errors.</summary>
     public static IEnumerable<ApkDataEntry> Read(Stream dataTar, string source)
     {
-        using var tar = new TarReader(dataTar, leaveOpen: true);
+        using var tar = new TarReader(new TarHeaderGuard(dataTar, source));
         while (TarEntries.Next(tar, source, "data tar") is { } entry)
         {
             var path = Normalize(entry.Name, source);

@@ -90,7 +90,7 @@ public sealed class ApkPackage
 
         ApkMember? signatureMember = null;
         IReadOnlyList<ApkSignature> signatures = [];
-        var tar = new TarReader(new TarEndMarkerStream(member.Content, source));
+        var tar = new TarReader(new TarHeaderGuard(new TarEndMarkerStream(member.Content, source), source));
         var first = Within(member, () => TarEntries.Next(tar, source, "tar in the first member"))
             ?? throw new ApkFormatException($"{source}: the first gzip member holds no tar entries");
         if (ApkSignature.IsSignatureEntry(first.Name))
@@ -101,7 +101,7 @@ public sealed class ApkPackage
             signatureMember = new ApkMember(member.Offset, member.Length);
             member = gzip.NextMember() ?? throw new ApkFormatException($"{source}: no control member after the signature");
             entering?.Invoke(ApkPart.Control);
-            tar = new TarReader(new TarEndMarkerStream(member.Content, source));
+            tar = new TarReader(new TarHeaderGuard(new TarEndMarkerStream(member.Content, source), source));
             first = Within(member, () => TarEntries.Next(tar, source, "control tar"));
         }
         else

@@ -11,7 +11,9 @@ internal static class TarEntries
         {
             return tar.GetNextEntry();
         }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException)
+        // TarReader reports a damaged header in all of these (a size field too large, a sparse or unknown entry type).
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException
+            or OverflowException or NotSupportedException or InvalidOperationException)
         {
             throw new ApkFormatException($"{source}: invalid {what}: {e.Message}", e);
         }

@@ -12,7 +12,10 @@ public static class ApkIndexReader
     private const int MaxDescription = 64 * 1024;
 
     /// <summary>Array.MaxLength-safe; real indexes are a few MiB.</summary>
-    private const int MaxText = 1024 * 1024 * 1024;
+    private const int MaxText = 256 * 1024 * 1024;
+
+    /// <summary>The first buffer for the index text; today's largest (community) is about 15 MiB.</summary>
+    private const int InitialText = 4 * 1024 * 1024;
 
     /// <summary>
     /// Reads an `APKINDEX.tar.gz`: a signature tar member, then a tar member holding DESCRIPTION and APKINDEX, whose
@@ -26,7 +29,7 @@ public static class ApkIndexReader
         using var gzip = new GzipMemberReader(apkindexTarGz, source, leaveOpen: true);
         var member = gzip.NextMember() ?? throw new ApkFormatException($"{source}: empty file, not an APKINDEX.tar.gz");
 
-        var tar = new TarReader(new TarEndMarkerStream(member.Content, source));
+        var tar = new TarReader(new TarHeaderGuard(new TarEndMarkerStream(member.Content, source), source));
         var first = TarEntries.Next(tar, source, "index tar");
         IReadOnlyList<ApkSignature> signatures = [];
         if (first is not null && ApkSignature.IsSignatureEntry(first.Name))
@@ -34,7 +37,7 @@ public static class ApkIndexReader
             signatures = ApkSignature.ReadAll(first, tar, source);
             member.Drain();
             member = gzip.NextMember() ?? throw new ApkFormatException($"{source}: nothing follows the signature");
-            tar = new TarReader(new TarEndMarkerStream(member.Content, source));
+            tar = new TarReader(new TarHeaderGuard(new TarEndMarkerStream(member.Content, source), source));
             first = TarEntries.Next(tar, source, "index tar");
         }
 
@@ -89,7 +92,8 @@ public static class ApkIndexReader
     {
         if (entry.Length > MaxText)
             throw new ApkFormatException($"{source}: {entry.Name} is too large ({entry.Length} bytes, at most {MaxText} expected)");
-        var text = ArrayPool<char>.Shared.Rent(Encoding.UTF8.GetMaxCharCount((int)entry.Length));
+        // Sized by what arrives, not by what the header claims: the header is read before the signature is checked.
+        var text = ArrayPool<char>.Shared.Rent((int)Math.Min(entry.Length, InitialText) + 1);
         try
         {
             var decoder = Encoding.UTF8.GetDecoder();
@@ -102,6 +106,13 @@ public static class ApkIndexReader
                 if (read == 0)
                     throw new ApkFormatException($"{source}: {entry.Name} ends before its {entry.Length} bytes");
                 remaining -= read;
+                if (text.Length - length < read + 1)
+                {
+                    var larger = ArrayPool<char>.Shared.Rent(Math.Max(text.Length * 2, length + read + 1));
+                    text.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<char>.Shared.Return(text);
+                    text = larger;
+                }
                 length += decoder.GetChars(chunk[..read], text.AsSpan(length), flush: remaining == 0);
             }
             return text;

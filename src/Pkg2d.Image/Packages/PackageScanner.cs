@@ -68,7 +68,10 @@ public static class PackageScanner
             BuildDate = info.BuildDate,
             SignedBy = verified.SignedBy,
             Replaces = info.Replaces,
-            ReplacesPriority = info.List("replaces_priority").Select(int.Parse).Cast<int?>().FirstOrDefault(),
+            ReplacesPriority = info.List("replaces_priority").Select(value =>
+                int.TryParse(value, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var priority)
+                    ? priority
+                    : throw new ApkFormatException($"{entry}: .PKGINFO replaces_priority '{value}' is not a number")).Cast<int?>().FirstOrDefault(),
             Triggers = info.Triggers,
             Files = walk.Files,
             KeptContents = walk.KeptContents,
@@ -103,7 +106,7 @@ public static class PackageScanner
                 foreach (var item in ApkDataTar.Read(hashing, entry.ToString()))
                     walk.Add(item, entry);
             }
-            catch (Exception e) when (e is ApkFormatException or InvalidDataException or FormatException)
+            catch (Exception e) when (e is ApkFormatException or InvalidDataException or FormatException or EndOfStreamException)
             {
                 walk._error = e;
             }
