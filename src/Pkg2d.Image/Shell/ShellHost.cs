@@ -13,6 +13,15 @@ public sealed class ShellHost(RootFiles files, long day, string defaultGecos = A
     /// <summary>Commands one script may run (loop iterations, function calls and commands all count).</summary>
     public const int StepLimit = 200_000;
 
+    /// <summary>Characters one value may hold (a variable, a word, a command's output): far beyond any real script's, so more is a runaway.</summary>
+    public const int ValueLimit = 16 << 20;
+
+    /// <summary>Bytes one file a script writes may hold: install scripts write configuration, not disk images.</summary>
+    public const int FileLimit = 64 << 20;
+
+    /// <summary>Characters one script may expand in all (real ones expand well under 1 Mi): bounds loops that grow a value bit by bit.</summary>
+    public const int ExpansionLimit = 32 << 20;
+
     private (RootNode? Passwd, RootNode? Group, RootNode? Shadow, AccountDatabase Accounts)? _accounts;
 
     public RootFiles Files { get; } = files;
@@ -25,6 +34,9 @@ public sealed class ShellHost(RootFiles files, long day, string defaultGecos = A
 
     /// <summary>Steps taken by the running script, checked against <see cref="StepLimit"/>.</summary>
     public int Steps { get; set; }
+
+    /// <summary>Characters the running script has expanded, checked against <see cref="ExpansionLimit"/>.</summary>
+    public long Expanded { get; set; }
 
     /// <summary>The accounts as the files stand now (parsed again only when one of the files changed).</summary>
     public AccountDatabase Accounts

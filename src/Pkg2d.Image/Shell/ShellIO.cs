@@ -21,14 +21,14 @@ public abstract class ShellOutput
 /// <summary>Output kept in memory, up to a bound past which the script is not emulated (it would fill a disk).</summary>
 public sealed class BufferOutput(int limit = BufferOutput.DefaultLimit) : ShellOutput
 {
-    public const int DefaultLimit = 16 << 20;
+    public const int DefaultLimit = ShellHost.ValueLimit;
 
     private readonly MemoryStream _buffer = new();
 
     public override void Write(ReadOnlySpan<byte> bytes)
     {
         if (_buffer.Length + bytes.Length > limit)
-            throw new NotEmulatedException($"a command writes more than {limit >> 20} MiB");
+            throw new NotEmulatedException($"a command's output exceeds {limit >> 20} MiB, not emulated");
         _buffer.Write(bytes);
     }
 
@@ -90,11 +90,8 @@ public sealed class FileOutput(RootFiles files, string real) : ShellOutput
     public override void Write(ReadOnlySpan<byte> bytes)
     {
         // A file removed or replaced while open keeps receiving output on the host; here that output is gone.
-        if (bytes.Length == 0 || files[real] is not { Kind: Root.NodeKind.File })
+        if (bytes.Length == 0 || files.KindOf(real) is not Root.NodeKind.File)
             return;
-        var existing = files.Read(real);
-        if (existing.Length + bytes.Length > BufferOutput.DefaultLimit)
-            throw new NotEmulatedException($"a command writes more than {BufferOutput.DefaultLimit >> 20} MiB into /{real}");
-        files.Write(real, [.. existing, .. bytes], 0);
+        files.Append(real, bytes);
     }
 }

@@ -4,7 +4,8 @@ namespace Pkg2d.Image.Tests.Definition;
 
 public class ImageFileTests
 {
-    private const string Full = """
+    /// <summary>A file with every key; also the seed the image-file fuzz test damages.</summary>
+    internal const string Full = """
         # Two images and what they share.
         base: [alpine-baselayout, busybox]
         arches: [x86_64, aarch64]

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace Pkg2d.Image.Shell;
 
@@ -19,11 +20,17 @@ internal sealed class ArithmeticEvaluator
     private string _text = "";
     private int _at;
 
-    public ArithmeticEvaluator(Func<string, string?> get, Action<string, string> set, int depth = 0)
+    // Parentheses, unary operators, assignments and `?:` open around the position, with those of the expressions
+    // whose values led here (a variable's value is an expression too): each is a recursion, bounded by
+    // ShellParser.NestingLimit.
+    private int _nesting;
+
+    public ArithmeticEvaluator(Func<string, string?> get, Action<string, string> set, int depth = 0, int nesting = 0)
     {
         _get = get;
         _set = set;
         _depth = depth;
+        _nesting = nesting;
     }
 
     public long Evaluate(string expression)
@@ -42,6 +49,21 @@ internal sealed class ArithmeticEvaluator
 
     // Each level takes `evaluate`: the untaken side of && || ?: is parsed but has no effect.
     private long Assignment(bool evaluate)
+    {
+        // An error ends the whole evaluation, so the count needs no restoring then.
+        Enter();
+        var value = AssignmentOrConditional(evaluate);
+        _nesting--;
+        return value;
+    }
+
+    private void Enter()
+    {
+        if (++_nesting > ShellParser.NestingLimit || !RuntimeHelpers.TryEnsureSufficientExecutionStack())
+            throw new NotEmulatedException($"an arithmetic expression nests more than {ShellParser.NestingLimit} deep, not emulated");
+    }
+
+    private long AssignmentOrConditional(bool evaluate)
     {
         var start = _at;
         if (Name() is { } name)
@@ -77,7 +99,9 @@ internal sealed class ArithmeticEvaluator
         if (!Peek(":"))
             throw new ShellArithmeticException("arithmetic syntax error");
         _at++;
+        Enter();
         var otherwise = Conditional(evaluate && condition == 0);
+        _nesting--;
         return condition != 0 ? then : otherwise;
     }
 
@@ -170,7 +194,9 @@ internal sealed class ArithmeticEvaluator
         if (_at < _text.Length && _text[_at] is '+' or '-' or '!' or '~')
         {
             var op = _text[_at++];
+            Enter();
             var operand = Unary(evaluate);
+            _nesting--;
             return op switch { '-' => unchecked(-operand), '!' => operand == 0 ? 1 : 0, '~' => ~operand, _ => operand };
         }
         return Primary(evaluate);
@@ -242,7 +268,7 @@ internal sealed class ArithmeticEvaluator
             return number;
         if (_depth >= MaxDepth)
             throw new ShellArithmeticException("expression recursion loop detected");
-        return new ArithmeticEvaluator(_get, _set, _depth + 1).Evaluate(value);
+        return new ArithmeticEvaluator(_get, _set, _depth + 1, _nesting).Evaluate(value);
     }
 
     /// <summary>Whether a name starts at <paramref name="at"/> (after blanks): `--x` decrements, `--1` negates twice.</summary>

@@ -85,10 +85,19 @@ public sealed partial class ShellInterpreter
         }
         catch (ShellSyntaxException error)
         {
+            ThrowIfNotEmulated(error);
             Fatal($"eval: {error.Message}");
             return 2;
         }
-        return ExecuteList(parsed);
+        EnterCall();
+        try
+        {
+            return ExecuteList(parsed);
+        }
+        finally
+        {
+            _calls--;
+        }
     }
 
     /// <summary>`. FILE [ARGS]`: runs a script of the root in this shell (found through PATH when it has no slash).</summary>
@@ -105,6 +114,7 @@ public sealed partial class ShellInterpreter
         }
         var parsed = ShellParser.Parse(ShellText.Decode(_host.Files.Read(real)));
         var positional = _state.Positional;
+        EnterCall();
         if (arguments.Count > 1)
             _state.Positional = [.. arguments.Skip(1)];
         try
@@ -113,7 +123,10 @@ public sealed partial class ShellInterpreter
             foreach (var line in parsed.Lines)
                 status = Execute(line);
             if (parsed.Error is { } error)
+            {
+                ThrowIfNotEmulated(error);
                 Fatal($"{path}: line {error.Line}: {error.Message}");
+            }
             return status;
         }
         catch (FunctionReturn returned) when (_functions == 0)
@@ -122,6 +135,7 @@ public sealed partial class ShellInterpreter
         }
         finally
         {
+            _calls--;
             if (arguments.Count > 1)
                 _state.Positional = positional;
         }
@@ -435,9 +449,21 @@ public sealed partial class ShellInterpreter
     {
         if (arguments.Count == 0)
             return Print(Convert.ToString(_state.Umask, 8).PadLeft(4, '0'));
-        if (arguments[0].Length > 0 && arguments[0].All(c => c is >= '0' and <= '7'))
+        var mode = arguments[0];
+        if (mode.Length > 0 && char.IsAsciiDigit(mode[0]))
         {
-            _state.Umask = Convert.ToInt32(arguments[0], 8) & 0b111_111_111;
+            // busybox takes an octal mode up to 0777; anything else starting with a digit is an illegal mode, which
+            // fails the command (status 2) without ending the shell.
+            var value = 0;
+            foreach (var c in mode)
+            {
+                if (c is < '0' or > '7' || (value = value * 8 + (c - '0')) > 0b111_111_111)
+                {
+                    Diagnostic($"umask: line {_line}: illegal mode: {mode}");
+                    return 2;
+                }
+            }
+            _state.Umask = value;
             return 0;
         }
         throw new NotEmulatedException($"'umask {string.Join(' ', arguments)}' is not emulated");

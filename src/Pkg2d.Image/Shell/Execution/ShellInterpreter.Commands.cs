@@ -77,7 +77,9 @@ public sealed partial class ShellInterpreter
         }
     }
 
-    private void Assign(string name, string value) => _state.Variables[name] = value;
+    private void Assign(string name, string value) => _state.Variables[name] = value.Length <= ShellHost.ValueLimit
+        ? value
+        : throw new NotEmulatedException($"the value of {name} exceeds {ShellHost.ValueLimit >> 20} Mi characters, not emulated");
 
     /// <summary>An assignment a script wrote: a read-only variable is a fatal error, as in ash.</summary>
     private void AssignChecked(string name, string value)
@@ -227,18 +229,19 @@ public sealed partial class ShellInterpreter
     /// <summary>Opens a file of the root for `>` (truncated) or `>>`: created 0666 under the umask, owned by root.</summary>
     private FileOutput CreateForWriting(string path, string real, bool truncate)
     {
-        var node = _host.Files[real];
-        if (node is { Kind: NodeKind.Directory })
+        // Only the kind: looking at the node would put what earlier commands appended into it (see RootFiles.Append).
+        var kind = _host.Files.KindOf(real);
+        if (kind == NodeKind.Directory)
         {
             Diagnostic($"can't create {path}: Is a directory");
             throw new RedirectionFailed();
         }
-        if (node is null && !_host.Files.IsDirectory(RootFiles.Parent(real)))
+        if (kind is null && !_host.Files.IsDirectory(RootFiles.Parent(real)))
         {
             Diagnostic($"can't create {path}: nonexistent directory");
             throw new RedirectionFailed();
         }
-        if (node is null || truncate)
+        if (kind is null || truncate)
             _host.Files.Write(real, [], 0b110_110_110 & ~_state.Umask);
         return new FileOutput(_host.Files, real);
     }
@@ -372,7 +375,7 @@ public sealed partial class ShellInterpreter
         var state = ShellState.Start(invocation, _state.Input(), _state.Output(1), _state.Output(2));
         state.WorkingDirectory = _state.WorkingDirectory;
         state.Umask = _state.Umask;
-        var shell = new ShellInterpreter(_host, state);
+        var shell = new ShellInterpreter(_host, state) { _calls = CallDepth() };
         var parsed = ShellParser.Parse(text);
         try
         {
@@ -380,6 +383,7 @@ public sealed partial class ShellInterpreter
                 shell.Execute(line);
             if (parsed.Error is { } error)
             {
+                ThrowIfNotEmulated(error);
                 shell.Diagnostic($"line {error.Line}: {error.Message}");
                 return 2;
             }

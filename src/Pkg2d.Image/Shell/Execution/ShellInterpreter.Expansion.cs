@@ -20,9 +20,10 @@ public sealed partial class ShellInterpreter
     private List<string> ExpandFields(IEnumerable<Word> words)
     {
         var result = new List<string>();
+        var size = 0L;
         foreach (var word in words)
         {
-            var expansion = new Expansion(ExpansionMode.Fields, Ifs());
+            var expansion = new Expansion(_host, ExpansionMode.Fields, Ifs());
             Expand(word.Parts, expansion, quoted: false);
             foreach (var (text, pattern) in expansion.Fields())
             {
@@ -31,20 +32,23 @@ public sealed partial class ShellInterpreter
                 else
                     result.Add(text);
             }
+            size += expansion.Size;
+            if (size > ShellHost.ValueLimit)
+                throw new NotEmulatedException($"a command's words exceed {ShellHost.ValueLimit >> 20} Mi characters, not emulated");
         }
         return result;
     }
 
     private string ExpandText(Word word)
     {
-        var expansion = new Expansion(ExpansionMode.Text, null);
+        var expansion = new Expansion(_host, ExpansionMode.Text, null);
         Expand(word.Parts, expansion, quoted: false);
         return expansion.Text;
     }
 
     private string ExpandPattern(Word word)
     {
-        var expansion = new Expansion(ExpansionMode.Pattern, null);
+        var expansion = new Expansion(_host, ExpansionMode.Pattern, null);
         Expand(word.Parts, expansion, quoted: false);
         return expansion.Text;
     }
@@ -379,22 +383,33 @@ public sealed partial class ShellInterpreter
     private bool IsDirectory(string path) => _host.Files.IsDirectory(_host.Files.Real(_state.WorkingDirectory, path));
 
     /// <summary>What an expansion builds: fields (with the pattern of each that may be globbed) or one string.</summary>
-    private sealed class Expansion(ExpansionMode mode, string? ifs)
+    private sealed class Expansion(ShellHost host, ExpansionMode mode, string? ifs)
     {
         private readonly List<(string Text, string? Pattern)> _fields = [];
         private readonly StringBuilder _text = new();
+        // One string (Text and Pattern modes): its pieces, joined once at the end (a value is copied once, not twice).
+        private readonly List<string> _pieces = [];
         private readonly StringBuilder _pattern = new();
         private bool _exists;
         private bool _glob;
         private bool _pendingBreak;
 
-        public string Text => _text.ToString();
+        public string Text => string.Concat(_pieces);
+
+        /// <summary>Characters expanded into this word (its fields together), bounded by <see cref="ShellHost.ValueLimit"/>.</summary>
+        public long Size { get; private set; }
 
         public void Add(string text, bool quoted, bool split)
         {
+            Size += text.Length;
+            if (Size > ShellHost.ValueLimit)
+                throw new NotEmulatedException($"a word exceeds {ShellHost.ValueLimit >> 20} Mi characters, not emulated");
+            host.Expanded += text.Length;
+            if (host.Expanded > ShellHost.ExpansionLimit)
+                throw new NotEmulatedException($"the script expands more than {ShellHost.ExpansionLimit >> 20} Mi characters in all, not emulated");
             if (mode != ExpansionMode.Fields)
             {
-                _text.Append(mode == ExpansionMode.Pattern && quoted ? ShellPattern.Escape(text) : text);
+                _pieces.Add(mode == ExpansionMode.Pattern && quoted ? ShellPattern.Escape(text) : text);
                 return;
             }
             if (quoted || !split)
@@ -439,7 +454,7 @@ public sealed partial class ShellInterpreter
         {
             if (mode != ExpansionMode.Fields)
             {
-                _text.Append(' ');
+                _pieces.Add(" ");
                 return;
             }
             if (_exists)

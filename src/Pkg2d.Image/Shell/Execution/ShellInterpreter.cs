@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Pkg2d.Image.Shell;
 
 /// <summary>
@@ -17,6 +19,13 @@ public sealed partial class ShellInterpreter
     private int _functions;
     private int _loops;
 
+    /// <summary>Calls deeper than this (functions, eval, `.`, scripts run by sh) are not emulated.</summary>
+    private const int CallLimit = 1000;
+
+    // Calls running (functions, eval, `.`, scripts run by sh), counted on into subshells and pipelines: each call is a
+    // recursion of the interpreter, so an endless one must end at CallLimit.
+    private int _calls;
+
     private ShellInterpreter(ShellHost host, ShellState state)
     {
         _host = host;
@@ -32,7 +41,15 @@ public sealed partial class ShellInterpreter
     {
         var shell = new ShellInterpreter(host, ShellState.Start(invocation, input ?? ShellInput.Empty, output ?? ShellOutput.Null, error ?? ShellOutput.Null));
         host.Steps = 0;
-        return shell.RunScript(script);
+        host.Expanded = 0;
+        try
+        {
+            return shell.RunScript(script);
+        }
+        finally
+        {
+            host.Files.Flush();
+        }
     }
 
     private ShellResult RunScript(ParsedShellScript script)
@@ -48,6 +65,7 @@ public sealed partial class ShellInterpreter
                 if (script.Error is { } syntax)
                 {
                     _line = syntax.Line;
+                    ThrowIfNotEmulated(syntax);
                     Diagnostic($"{_state.ScriptName}: line {syntax.Line}: {syntax.Message}");
                     status = 2;
                 }
@@ -86,7 +104,22 @@ public sealed partial class ShellInterpreter
         public int Levels { get; } = levels;
     }
 
-    private ShellInterpreter Subshell() => new(_host, _state.Clone()) { _line = _line, _conditions = _conditions };
+    private ShellInterpreter Subshell() => new(_host, _state.Clone()) { _line = _line, _conditions = _conditions, _calls = _calls };
+
+    /// <summary>Script text the parser does not take (nesting beyond its limit) makes the script pending.</summary>
+    private static void ThrowIfNotEmulated(ShellSyntaxException error)
+    {
+        if (error.NotEmulated)
+            throw new NotEmulatedException(error.Message);
+    }
+
+    /// <summary>Counts a nested call (function, eval, `.`) against <see cref="CallLimit"/>; the caller counts it down when it returns.</summary>
+    private void EnterCall() => _calls = CallDepth();
+
+    /// <summary>The call depth inside one more call.</summary>
+    private int CallDepth() => _calls < CallLimit
+        ? _calls + 1
+        : throw new NotEmulatedException($"calls (functions, eval, ., sh) nest more than {CallLimit} deep, not emulated");
 
     /// <summary>Runs a command in a copy of this shell; `exit` ends only the copy.</summary>
     private int RunInSubshell(Command command, Action<ShellInterpreter>? setUp = null)
@@ -115,6 +148,9 @@ public sealed partial class ShellInterpreter
     {
         if (++_host.Steps > ShellHost.StepLimit)
             throw new NotEmulatedException($"the script runs more than {ShellHost.StepLimit} commands");
+        // The nesting and call limits keep the recursion far from this; it is the last guard against a stack overflow.
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
+            throw new NotEmulatedException("the script nests deeper than the emulator's stack allows, not emulated");
         _line = command.Line;
         var status = command switch
         {
@@ -310,8 +346,7 @@ public sealed partial class ShellInterpreter
 
     private int CallFunction(FunctionDefinition function, IReadOnlyList<string> arguments)
     {
-        if (_functions >= 1000)
-            throw new NotEmulatedException("functions nest more than 1000 deep");
+        EnterCall();
         var positional = _state.Positional;
         _state.Positional = [.. arguments];
         _state.Locals.Add(new Dictionary<string, string?>(StringComparer.Ordinal));
@@ -327,6 +362,7 @@ public sealed partial class ShellInterpreter
         finally
         {
             _functions--;
+            _calls--;
             foreach (var (name, value) in _state.Locals[^1])
             {
                 if (value is null)

@@ -260,14 +260,18 @@ public sealed partial class ShellParser
         var next = At(1);
         if (next == '{')
         {
+            Enter(_line);
             Advance(2);
-            return ScanBraceParameter(inDoubleQuotes);
+            var parameter = ScanBraceParameter(inDoubleQuotes);
+            _depth--;
+            return parameter;
         }
         if (next == '(' && At(2) == '(')
             return ScanArithmetic();
         if (next == '(')
         {
-            var nested = new ShellParser(_text, _at + 2, _line);
+            var nested = new ShellParser(_text, _at + 2, _line) { _depth = _depth };
+            nested.Enter(_line);
             var body = nested.ParseSubstitution();
             _at = nested._at;
             _line = nested._line;
@@ -424,12 +428,16 @@ public sealed partial class ShellParser
             {
                 case '(':
                     depth++;
+                    // The expression's parentheses nest inside `$((`, which counts as one level.
+                    if (_depth + 1 + depth > NestingLimit)
+                        throw TooDeep(line);
                     break;
                 case ')' when depth > 0:
                     depth--;
                     break;
                 case ')' when i + 1 < _text.Length && _text[i + 1] == ')':
-                    var inner = new ShellParser(_text[start..i], 0, line);
+                    var inner = new ShellParser(_text[start..i], 0, line) { _depth = _depth };
+                    inner.Enter(line);
                     var expression = inner.ScanWord(WordContext.Text, inDoubleQuotes: false);
                     Advance(i + 2 - _at);
                     return new Arithmetic(expression);
@@ -465,7 +473,8 @@ public sealed partial class ShellParser
             text.Append(c);
             Advance(1);
         }
-        var nested = new ShellParser(text.ToString(), 0, line);
+        var nested = new ShellParser(text.ToString(), 0, line) { _depth = _depth };
+        nested.Enter(line);
         var parsed = nested.ParseSubstitutionText();
         return new CommandSubstitution(parsed);
     }
@@ -498,7 +507,7 @@ public sealed partial class ShellParser
             var content = body.ToString();
             redirection.Document!.Body = quoted
                 ? new Word([new Quoted(content)], content, line)
-                : new ShellParser(content, 0, line).ScanWord(WordContext.Text, inDoubleQuotes: false);
+                : new ShellParser(content, 0, line) { _depth = _depth }.ScanWord(WordContext.Text, inDoubleQuotes: false);
         }
         _hereDocuments.Clear();
     }

@@ -1,9 +1,17 @@
+using System.Runtime.CompilerServices;
+
 namespace Pkg2d.Image.Shell;
 
-/// <summary>A script that is not valid shell: ash says "syntax error" and stops there.</summary>
-public sealed class ShellSyntaxException(string message, int line) : Exception(message)
+/// <summary>
+/// A script that is not valid shell: ash says "syntax error" and stops there. <see cref="NotEmulated"/>: valid shell
+/// that the parser does not take (nesting beyond <see cref="ShellParser.NestingLimit"/>), which makes the script
+/// pending when it gets there.
+/// </summary>
+public sealed class ShellSyntaxException(string message, int line, bool notEmulated = false) : Exception(message)
 {
     public int Line { get; } = line;
+
+    public bool NotEmulated { get; } = notEmulated;
 }
 
 /// <summary>
@@ -17,9 +25,18 @@ public sealed partial class ShellParser
     private static readonly HashSet<string> Reserved =
         ["if", "then", "else", "elif", "fi", "do", "done", "case", "esac", "while", "until", "for", "{", "}", "!", "in"];
 
+    /// <summary>
+    /// How deep constructs may nest (compound commands, `$(...)`, backquotes, `${...}`, `$((...))` and its parentheses,
+    /// all counted together): real scripts nest a few levels; each level is a recursion of the parser and the interpreter.
+    /// </summary>
+    public const int NestingLimit = 200;
+
     private readonly string _text;
     private int _at;
     private int _line;
+
+    // Constructs open around the parser's position (a nested parser starts from its parent's).
+    private int _depth;
     private Token? _peeked;
     private readonly List<(Redirection Redirection, string Delimiter, bool Quoted, bool StripTabs)> _hereDocuments = [];
 
@@ -165,6 +182,30 @@ public sealed partial class ShellParser
     private Command ParseCommand()
     {
         var token = Peek();
+        if (token.IsOperator("(") || (token.Kind == TokenKind.Word && token.Word!.Literal is { } word && Reserved.Contains(word)))
+        {
+            Enter(token.Line);
+            var command = ParseCompound(token);
+            _depth--;
+            return command;
+        }
+        return ParseSimpleCommand();
+    }
+
+    /// <summary>Counts one more level of nesting, which must stay within <see cref="NestingLimit"/>.</summary>
+    private void Enter(int line)
+    {
+        if (++_depth > NestingLimit)
+            throw TooDeep(line);
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
+            throw new ShellSyntaxException("constructs nest deeper than the parser's stack allows, not emulated", line, notEmulated: true);
+    }
+
+    private static ShellSyntaxException TooDeep(int line) =>
+        new($"constructs nest more than {NestingLimit} deep, not emulated", line, notEmulated: true);
+
+    private Command ParseCompound(Token token)
+    {
         var line = token.Line;
         if (token.IsOperator("("))
         {
@@ -173,8 +214,7 @@ public sealed partial class ShellParser
             Expect(")");
             return new Subshell(body, ParseRedirections(), line);
         }
-        if (token.Kind != TokenKind.Word || token.Word!.Literal is not { } word || !Reserved.Contains(word))
-            return ParseSimpleCommand();
+        var word = token.Word!.Literal;
         switch (word)
         {
             case "{":

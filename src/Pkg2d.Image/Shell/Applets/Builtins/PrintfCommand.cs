@@ -10,6 +10,9 @@ namespace Pkg2d.Image.Shell;
 /// </summary>
 internal static class PrintfCommand
 {
+    /// <summary>The widest field and longest precision emulated: real scripts pad to a screen's width, wider is a runaway.</summary>
+    public const int FieldLimit = 1 << 16;
+
     public static int Run(IReadOnlyList<string> arguments, ShellOutput output, ShellOutput error)
     {
         if (arguments.Count == 0)
@@ -76,24 +79,27 @@ internal static class PrintfCommand
             int? width = null, precision = null;
             if (i < format.Length && format[i] == '*')
             {
-                width = (int)Number(Next(ref at), error, ref status);
+                var argument = Next(ref at);
+                width = Field(Number(argument, error, ref status), argument, "width");
                 i++;
             }
             else
             {
-                width = Digits(format, ref i);
+                width = Digits(format, ref i, "width");
             }
             if (i < format.Length && format[i] == '.')
             {
                 i++;
                 if (i < format.Length && format[i] == '*')
                 {
-                    precision = (int)Number(Next(ref at), error, ref status);
+                    // A negative precision is taken as none, as C's printf does.
+                    var argument = Next(ref at);
+                    precision = Field(Number(argument, error, ref status), argument, "precision") is var p and >= 0 ? p : null;
                     i++;
                 }
                 else
                 {
-                    precision = Digits(format, ref i) ?? 0;
+                    precision = Digits(format, ref i, "precision") ?? 0;
                 }
             }
             while (i < format.Length && format[i] is 'l' or 'h' or 'j' or 'z' or 't' or 'L')
@@ -135,17 +141,29 @@ internal static class PrintfCommand
                     throw new NotEmulatedException($"the printf conversion '%{conversion}' is not emulated");
             }
             text.Append(Pad(formatted, width, conversion is 's' or 'b' or 'c' ? flags.Replace("0", "") : flags));
+            if (text.Length > ShellHost.ValueLimit)
+                throw new NotEmulatedException($"printf's output exceeds {ShellHost.ValueLimit >> 20} Mi characters, not emulated");
         }
         return false;
     }
 
-    private static int? Digits(string format, ref int i)
+    private static int? Digits(string format, ref int i, string what)
     {
         var start = i;
         while (i < format.Length && char.IsAsciiDigit(format[i]))
             i++;
-        return i > start ? int.Parse(format.AsSpan(start, i - start), CultureInfo.InvariantCulture) : null;
+        if (i == start)
+            return null;
+        var text = format[start..i];
+        var digits = text.TrimStart('0');
+        // More digits than the limit has cannot be within it (and may not fit a long).
+        return Field(digits.Length > 7 ? long.MaxValue : digits.Length == 0 ? 0 : long.Parse(digits, CultureInfo.InvariantCulture), text, what);
     }
+
+    /// <summary>A field width or precision (negative from `*`), within <see cref="FieldLimit"/>.</summary>
+    private static int Field(long value, string text, string what) => value is >= -FieldLimit and <= FieldLimit
+        ? (int)value
+        : throw new NotEmulatedException($"a printf field {what} of {text} exceeds {FieldLimit}, not emulated");
 
     /// <summary>A numeric argument: a C integer, or `'c`/`"c` for a character's code.</summary>
     private static long Number(string text, ShellOutput error, ref int status)
