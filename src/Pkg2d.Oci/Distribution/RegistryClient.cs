@@ -164,17 +164,8 @@ public sealed class RegistryClient : IDisposable
     /// <summary>HEAD /v2/REPO/manifests/REFERENCE: the digest the registry has under that tag or digest, or null.</summary>
     public async Task<Digest?> ManifestDigestAsync(string repository, string reference, string mediaType, CancellationToken cancellationToken = default)
     {
-        using var response = await SendAsync(() =>
-        {
-            var request = new HttpRequestMessage(HttpMethod.Head, Url($"{repository}/manifests/{reference}"));
-            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(mediaType));
-            return request;
-        }, repository, Pull(repository), cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-            return null;
-        if (response.StatusCode != HttpStatusCode.OK)
-            throw await ErrorAsync(response, repository, cancellationToken).ConfigureAwait(false);
-        return ContentDigest(response);
+        using var response = await ReadAsync(HttpMethod.Head, repository, $"manifests/{reference}", mediaType, cancellationToken).ConfigureAwait(false);
+        return response is null ? null : ContentDigest(response);
     }
 
     /// <summary>
@@ -199,17 +190,8 @@ public sealed class RegistryClient : IDisposable
     /// <summary>GET /v2/REPO/referrers/DIGEST: whether the registry answers the referrers API (200) or not (404).</summary>
     public async Task<bool> HasReferrersApiAsync(string repository, Digest subject, CancellationToken cancellationToken = default)
     {
-        using var response = await SendAsync(() =>
-        {
-            var request = new HttpRequestMessage(HttpMethod.Get, Url($"{repository}/referrers/{subject}"));
-            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(MediaTypes.OciIndex));
-            return request;
-        }, repository, Pull(repository), cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-            return false;
-        if (response.StatusCode != HttpStatusCode.OK)
-            throw await ErrorAsync(response, repository, cancellationToken).ConfigureAwait(false);
-        return response.Content.Headers.ContentType?.MediaType == MediaTypes.OciIndex;
+        using var response = await ReadAsync(HttpMethod.Get, repository, $"referrers/{subject}", MediaTypes.OciIndex, cancellationToken).ConfigureAwait(false);
+        return response?.Content.Headers.ContentType?.MediaType == MediaTypes.OciIndex;
     }
 
     /// <summary>The most a manifest read back may hold (the distribution spec lets registries refuse more than 4 MiB).</summary>
@@ -218,16 +200,9 @@ public sealed class RegistryClient : IDisposable
     /// <summary>GET /v2/REPO/manifests/REFERENCE: the manifest's bytes, or null when the registry has none under it.</summary>
     public async Task<byte[]?> GetManifestAsync(string repository, string reference, string mediaType, CancellationToken cancellationToken = default)
     {
-        using var response = await SendAsync(() =>
-        {
-            var request = new HttpRequestMessage(HttpMethod.Get, Url($"{repository}/manifests/{reference}"));
-            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(mediaType));
-            return request;
-        }, repository, Pull(repository), cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.NotFound)
+        using var response = await ReadAsync(HttpMethod.Get, repository, $"manifests/{reference}", mediaType, cancellationToken).ConfigureAwait(false);
+        if (response is null)
             return null;
-        if (response.StatusCode != HttpStatusCode.OK)
-            throw await ErrorAsync(response, repository, cancellationToken).ConfigureAwait(false);
         if (response.Content.Headers.ContentLength > MaxManifestBytes)
             throw new RegistryException($"the manifest {repository}:{reference} is larger than {MaxManifestBytes} bytes");
         using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
@@ -241,6 +216,25 @@ public sealed class RegistryClient : IDisposable
             bytes.Write(buffer, 0, read);
         }
         return bytes.ToArray();
+    }
+
+    /// <summary>A HEAD or GET of /v2/REPO/PATH accepting <paramref name="mediaType"/>: the 200 response, null for a 404, else the registry's error.</summary>
+    private async Task<HttpResponseMessage?> ReadAsync(HttpMethod method, string repository, string path, string mediaType, CancellationToken cancellationToken)
+    {
+        var response = await SendAsync(() =>
+        {
+            var request = new HttpRequestMessage(method, Url($"{repository}/{path}"));
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(mediaType));
+            return request;
+        }, repository, Pull(repository), cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.OK)
+            return response;
+        using (response)
+        {
+            if (response.StatusCode == HttpStatusCode.NotFound)
+                return null;
+            throw await ErrorAsync(response, repository, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     public void Dispose() => _http.Dispose();
