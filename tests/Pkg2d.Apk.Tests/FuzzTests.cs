@@ -7,6 +7,7 @@ using Pkg2d.Apk.Index;
 using Pkg2d.Apk.Signing;
 using Pkg2d.Apk.Verification;
 using Pkg2d.Testing;
+using static Pkg2d.Testing.TarBytes;
 
 namespace Pkg2d.Apk.Tests;
 
@@ -92,7 +93,7 @@ public sealed class FuzzTests
     private static void FuzzArchive(bool reported)
     {
         var real = File.ReadAllBytes(IsoIndexPath);
-        var members = FuzzBytes.Members(real);
+        var members = TarBytes.Members(real);
         var seed = reported ? Seed + 11 : Seed + 1;
         var random = new Random(seed);
         var failures = new List<string>();
@@ -117,12 +118,12 @@ public sealed class FuzzTests
     public void Apkindex_archive_with_a_huge_claimed_apkindex_size_stays_small()
     {
         var real = File.ReadAllBytes(IsoIndexPath);
-        var members = FuzzBytes.Members(real);
-        var tar = FuzzBytes.Inflate(real, members[^1]);
-        var header = FuzzBytes.TarHeaders(tar).Single(h => FuzzBytes.TarName(tar, h) == "APKINDEX");
-        FuzzBytes.WriteOctal(tar, header + 124, 12, 1L << 30);
-        FuzzBytes.FixChecksum(tar, header);
-        var data = FuzzBytes.Replace(real, members[^1], FuzzBytes.Gzip(tar));
+        var members = TarBytes.Members(real);
+        var tar = TarBytes.Inflate(real, members[^1]);
+        var header = TarBytes.TarHeaders(tar).Single(h => TarBytes.TarName(tar, h) == "APKINDEX");
+        TarBytes.WriteOctal(tar, header + 124, 12, 1L << 30);
+        TarBytes.FixChecksum(tar, header);
+        var data = TarBytes.Replace(real, members[^1], TarBytes.Gzip(tar));
         var failures = new List<string>();
         FuzzRun.Check(failures, "APKINDEX entry size 1 GiB", 256L * 1024 * 1024, [typeof(ApkFormatException)], () =>
             ApkIndexReader.ReadSigned(new MemoryStream(data), "repo", "APKINDEX.tar.gz", Keys.Value, allowUntrusted: true, warn: null));
@@ -152,7 +153,7 @@ public sealed class FuzzTests
         {
             var which = i % seeds.Length;
             var (name, real) = seeds[which];
-            var members = FuzzBytes.Members(real);
+            var members = TarBytes.Members(real);
             var (data, what) = i < 15 ? FuzzBytes.RandomBytes(random) : i < 30 ? FuzzBytes.GzippedRandom(random)
                 : reported ? FuzzBytes.MutateTarMember(random, real, members, random.Next(members.Count), reported) : random.Next(5) switch
                 {
@@ -181,12 +182,12 @@ public sealed class FuzzTests
     public void Package_with_a_huge_claimed_pax_header_size_stays_small()
     {
         var real = File.ReadAllBytes(Path.Combine(IsoArch, "busybox-binsh-1.36.1-r15.apk"));
-        var members = FuzzBytes.Members(real);
-        var tar = FuzzBytes.Inflate(real, members[1]);
-        var header = FuzzBytes.TarHeaders(tar).First(h => tar[h + 156] == (byte)'x');
-        FuzzBytes.WriteOctal(tar, header + 124, 12, 4L << 30);
-        FuzzBytes.FixChecksum(tar, header);
-        var data = FuzzBytes.Replace(real, members[1], FuzzBytes.Gzip(tar));
+        var members = TarBytes.Members(real);
+        var tar = TarBytes.Inflate(real, members[1]);
+        var header = TarBytes.TarHeaders(tar).First(h => tar[h + 156] == (byte)'x');
+        TarBytes.WriteOctal(tar, header + 124, 12, 4L << 30);
+        TarBytes.FixChecksum(tar, header);
+        var data = TarBytes.Replace(real, members[1], TarBytes.Gzip(tar));
         var entry = IsoIndex.Value.Entries.Single(e => e.FileName == "busybox-binsh-1.36.1-r15.apk");
         var failures = new List<string>();
         FuzzRun.Check(failures, "control tar PAX header size 4 GiB", 64L * 1024 * 1024, [typeof(ApkFormatException)], () =>
@@ -340,38 +341,6 @@ file static class FuzzBytes
         return (Gzip(content), $"gzip of {content.Length} random bytes");
     }
 
-    public static byte[] Gzip(byte[] content)
-    {
-        var output = new MemoryStream();
-        using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
-            gzip.Write(content);
-        return output.ToArray();
-    }
-
-    /// <summary>Where each gzip member of an intact file lies.</summary>
-    public static List<(long Offset, long Length)> Members(byte[] file)
-    {
-        var members = new List<(long, long)>();
-        using var reader = new GzipMemberReader(new MemoryStream(file), "seed");
-        while (reader.NextMember() is { } member)
-        {
-            member.Drain();
-            members.Add((member.Offset, member.Length));
-        }
-        return members;
-    }
-
-    public static byte[] Inflate(byte[] file, (long Offset, long Length) member)
-    {
-        using var gzip = new GZipStream(new MemoryStream(file, (int)member.Offset, (int)member.Length), CompressionMode.Decompress);
-        var output = new MemoryStream();
-        gzip.CopyTo(output);
-        return output.ToArray();
-    }
-
-    public static byte[] Replace(byte[] file, (long Offset, long Length) member, byte[] replacement) =>
-        [.. file.AsSpan(0, (int)member.Offset), .. replacement, .. file.AsSpan((int)(member.Offset + member.Length))];
-
     public static (byte[], string) FlipBits(Random random, byte[] data, int from, int to)
     {
         var copy = (byte[])data.Clone();
@@ -455,38 +424,6 @@ file static class FuzzBytes
                 return (copy, $"{where}: gzip header byte {field - offset} set to {copy[field]}");
             }
         }
-    }
-
-    /// <summary>Offsets of the header blocks of an intact tar (end-of-archive blocks excluded).</summary>
-    public static List<int> TarHeaders(byte[] tar)
-    {
-        var headers = new List<int>();
-        for (var at = 0; at + 512 <= tar.Length && tar.AsSpan(at, 512).ContainsAnyExcept((byte)0);)
-        {
-            headers.Add(at);
-            var size = Convert.ToInt64(Encoding.ASCII.GetString(tar, at + 124, 12).Trim('\0', ' ') is { Length: > 0 } s ? s : "0", 8);
-            at += 512 + (int)((size + 511) / 512 * 512);
-        }
-        return headers;
-    }
-
-    public static string TarName(byte[] tar, int header) => Encoding.ASCII.GetString(tar, header, 100).TrimEnd('\0');
-
-    public static void WriteOctal(byte[] tar, int at, int width, long value)
-    {
-        var text = Convert.ToString(value, 8).PadLeft(width - 1, '0');
-        Encoding.ASCII.GetBytes(text[^(width - 1)..]).CopyTo(tar, at);
-        tar[at + width - 1] = 0;
-    }
-
-    public static void FixChecksum(byte[] tar, int header)
-    {
-        tar.AsSpan(header + 148, 8).Fill((byte)' ');
-        var sum = 0;
-        foreach (var b in tar.AsSpan(header, 512))
-            sum += b;
-        WriteOctal(tar, header + 148, 7, sum);
-        tar[header + 155] = (byte)' ';
     }
 
     /// <summary>

@@ -11,6 +11,7 @@ using Pkg2d.Image.Root;
 using Pkg2d.Image.Shell;
 using Pkg2d.Image.Tests.Shell;
 using Pkg2d.Testing;
+using static Pkg2d.Testing.TarBytes;
 
 namespace Pkg2d.Image.Tests;
 
@@ -526,77 +527,4 @@ file static class Packages
         return (tar, "data tar: " + string.Join("; ", changes));
     }
 
-    private static List<(long Offset, long Length)> Members(byte[] file)
-    {
-        var members = new List<(long, long)>();
-        using var reader = new GzipMemberReader(new MemoryStream(file), "seed");
-        while (reader.NextMember() is { } member)
-        {
-            member.Drain();
-            members.Add((member.Offset, member.Length));
-        }
-        return members;
-    }
-
-    private static byte[] Inflate(byte[] file, (long Offset, long Length) member)
-    {
-        using var gzip = new GZipStream(new MemoryStream(file, (int)member.Offset, (int)member.Length), CompressionMode.Decompress);
-        var output = new MemoryStream();
-        gzip.CopyTo(output);
-        return output.ToArray();
-    }
-
-    private static byte[] Gzip(byte[] content)
-    {
-        var output = new MemoryStream();
-        using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
-            gzip.Write(content);
-        return output.ToArray();
-    }
-
-    private static long Size(byte[] tar, int header) =>
-        Convert.ToInt64(Encoding.ASCII.GetString(tar, header + 124, 12).Trim('\0', ' ') is { Length: > 0 } s ? s : "0", 8);
-
-    private static List<int> TarHeaders(byte[] tar)
-    {
-        var headers = new List<int>();
-        for (var at = 0; at + 512 <= tar.Length && tar.AsSpan(at, 512).ContainsAnyExcept((byte)0);)
-        {
-            headers.Add(at);
-            at += 512 + (int)((Size(tar, at) + 511) / 512 * 512);
-        }
-        return headers;
-    }
-
-    private static string TarName(byte[] tar, int header) => Encoding.ASCII.GetString(tar, header, 100).TrimEnd('\0');
-
-    private static byte[] Content(byte[] tar, int header) => tar.AsSpan(header + 512, (int)Size(tar, header)).ToArray();
-
-    /// <summary>The tar with one entry's content replaced (its size and checksum updated, the rest moved).</summary>
-    private static byte[] WithContent(byte[] tar, int header, byte[] content)
-    {
-        static int Padded(long n) => (int)((n + 511) / 512 * 512);
-        var oldEnd = header + 512 + Padded(Size(tar, header));
-        byte[] rebuilt = [.. tar.AsSpan(0, header + 512), .. content, .. new byte[Padded(content.Length) - content.Length], .. tar.AsSpan(oldEnd)];
-        WriteOctal(rebuilt, header + 124, 12, content.Length);
-        FixChecksum(rebuilt, header);
-        return rebuilt;
-    }
-
-    private static void WriteOctal(byte[] tar, int at, int width, long value)
-    {
-        var text = Convert.ToString(value, 8).PadLeft(width - 1, '0');
-        Encoding.ASCII.GetBytes(text[^(width - 1)..]).CopyTo(tar, at);
-        tar[at + width - 1] = 0;
-    }
-
-    private static void FixChecksum(byte[] tar, int header)
-    {
-        tar.AsSpan(header + 148, 8).Fill((byte)' ');
-        var sum = 0;
-        foreach (var b in tar.AsSpan(header, 512))
-            sum += b;
-        WriteOctal(tar, header + 148, 7, sum);
-        tar[header + 155] = (byte)' ';
-    }
 }
