@@ -44,7 +44,4 @@ public static class ImageSbom
         entries.FirstOrDefault(e => e.Name == "alpine-release")?.Version is { } version
             ? version.LastIndexOf("-r", StringComparison.Ordinal) is var release and > 0 ? version[..release] : version
             : null;
-
-    /// <summary>The SPDX document an image carries, or null when it has none.</summary>
-    public static OciReferrer? Of(OciImage image) => image.Referrers.FirstOrDefault(r => r.ArtifactType == ArtifactType);
 }
